@@ -1,0 +1,265 @@
+//! Chime accounts: created by, owned by, and visible to one AWS account.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Result, Store, StoreError};
+use crate::model::{Account, AccountStatus, AccountType, License};
+use crate::time::now_millis;
+
+/// Filters of ListAccounts.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// Only accounts whose name starts with this (case-sensitive).
+    pub name_prefix: Option<String>,
+    /// Only accounts holding a user with this email key (see [`crate::model::email_key`]).
+    pub user_email_key: Option<String>,
+}
+
+/// One page of ListAccounts, in creation order.
+#[derive(Debug, Clone)]
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    /// The position after the last account, when more accounts match.
+    pub next: Option<(i64, String)>,
+}
+
+const ACCOUNT_COLUMNS: &str = "account_id, aws_account_id, name, account_type, default_license, \
+                               supported_licenses, account_status, created_ms";
+
+fn account_from_row(row: &AnyRow) -> Result<Account> {
+    let bad = |what: &str| StoreError::Internal(format!("invalid {what} in accounts row"));
+    let licenses: String = row.try_get("supported_licenses")?;
+    Ok(Account {
+        account_id: row.try_get("account_id")?,
+        aws_account_id: row.try_get("aws_account_id")?,
+        name: row.try_get("name")?,
+        account_type: AccountType::parse(&row.try_get::<String, _>("account_type")?)
+            .ok_or_else(|| bad("account_type"))?,
+        default_license: License::parse(&row.try_get::<String, _>("default_license")?)
+            .ok_or_else(|| bad("default_license"))?,
+        supported_licenses: licenses
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| License::parse(s).ok_or_else(|| bad("supported_licenses")))
+            .collect::<Result<_>>()?,
+        account_status: AccountStatus::parse(&row.try_get::<String, _>("account_status")?)
+            .ok_or_else(|| bad("account_status"))?,
+        created_ms: row.try_get("created_ms")?,
+    })
+}
+
+impl Store {
+    /// Creates a `Team` account, Active, default license `Pro`, supporting `Basic` and `Pro`.
+    pub async fn create_account(&self, owner: &str, name: &str) -> Result<Account> {
+        let account = Account {
+            aws_account_id: owner.to_string(),
+            account_id: uuid::Uuid::new_v4().to_string(),
+            name: name.to_string(),
+            account_type: AccountType::Team,
+            created_ms: now_millis(),
+            default_license: License::Pro,
+            supported_licenses: vec![License::Basic, License::Pro],
+            account_status: AccountStatus::Active,
+        };
+        let licenses: Vec<&str> = account
+            .supported_licenses
+            .iter()
+            .map(|l| l.as_str())
+            .collect();
+        sqlx::query(
+            "INSERT INTO accounts (account_id, aws_account_id, name, account_type,
+                default_license, supported_licenses, account_status, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&account.account_id)
+        .bind(&account.aws_account_id)
+        .bind(&account.name)
+        .bind(account.account_type.as_str())
+        .bind(account.default_license.as_str())
+        .bind(licenses.join(","))
+        .bind(account.account_status.as_str())
+        .bind(account.created_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(account)
+    }
+
+    /// The account, if it exists and `owner` owns it.
+    pub async fn get_account(&self, owner: &str, account_id: &str) -> Result<Account> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1 AND aws_account_id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(owner)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::AccountNotFound)?;
+        account_from_row(&row)
+    }
+
+    /// Fails with `AccountNotFound` unless the account exists and `owner` owns it.
+    pub(super) async fn check_owner<'e, E>(executor: E, owner: &str, account_id: &str) -> Result<()>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM accounts WHERE account_id = $1 AND aws_account_id = $2",
+        )
+        .bind(account_id)
+        .bind(owner)
+        .fetch_optional(executor)
+        .await?;
+        found.map(|_| ()).ok_or(StoreError::AccountNotFound)
+    }
+
+    /// A page of the owner's accounts after `after`, in creation order.
+    pub async fn list_accounts(
+        &self,
+        owner: &str,
+        filter: &AccountFilter,
+        after: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<AccountPage> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+             WHERE aws_account_id = $1
+               AND ($2 IS NULL OR substr(name, 1, length($2)) = $2)
+               AND ($3 IS NULL OR EXISTS (SELECT 1 FROM users u
+                                          WHERE u.account_id = a.account_id AND u.email_key = $3))
+               AND ($4 IS NULL OR (created_ms, account_id) > ($4, $5))
+             ORDER BY created_ms, account_id
+             LIMIT $6"
+        );
+        let (after_ms, after_id) = match after {
+            Some((ms, id)) => (Some(ms), Some(id)),
+            None => (None, None),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(filter.name_prefix.as_deref())
+            .bind(filter.user_email_key.as_deref())
+            .bind(after_ms)
+            .bind(after_id)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut accounts = rows
+            .iter()
+            .map(account_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next = if accounts.len() > limit {
+            accounts.truncate(limit);
+            accounts
+                .last()
+                .map(|a| (a.created_ms, a.account_id.clone()))
+        } else {
+            None
+        };
+        Ok(AccountPage { accounts, next })
+    }
+}
+
+/// `AccountSettings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSettings {
+    pub disable_remote_control: bool,
+    pub enable_dial_out: bool,
+}
+
+impl Store {
+    /// Renames the account and/or changes its default license; returns it as it now is.
+    pub async fn update_account(
+        &self,
+        owner: &str,
+        account_id: &str,
+        name: Option<&str>,
+        default_license: Option<License>,
+    ) -> Result<Account> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        sqlx::query(
+            "UPDATE accounts SET name = COALESCE($1, name),
+                default_license = COALESCE($2, default_license)
+             WHERE account_id = $3",
+        )
+        .bind(name)
+        .bind(default_license.map(License::as_str))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.get_account(owner, account_id).await
+    }
+
+    /// Deletes the account with its users, once every user is suspended.
+    pub async fn delete_account(&self, owner: &str, account_id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let active: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE account_id = $1 AND registration_status <> 'Suspended'",
+        )
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if active > 0 {
+            return Err(StoreError::UsersNotSuspended(active));
+        }
+        for statement in [
+            "DELETE FROM phone_numbers WHERE user_id IN (SELECT user_id FROM users WHERE account_id = $1)",
+            "DELETE FROM users WHERE account_id = $1",
+            "DELETE FROM accounts WHERE account_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's settings.
+    pub async fn account_settings(&self, owner: &str, account_id: &str) -> Result<AccountSettings> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT disable_remote_control, enable_dial_out FROM accounts
+             WHERE account_id = $1 AND aws_account_id = $2",
+        )
+        .bind(account_id)
+        .bind(owner)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (remote, dial_out) = row.ok_or(StoreError::AccountNotFound)?;
+        Ok(AccountSettings {
+            disable_remote_control: remote != 0,
+            enable_dial_out: dial_out != 0,
+        })
+    }
+
+    /// Changes the settings given; the others keep their values.
+    pub async fn update_account_settings(
+        &self,
+        owner: &str,
+        account_id: &str,
+        disable_remote_control: Option<bool>,
+        enable_dial_out: Option<bool>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE accounts SET
+                disable_remote_control = COALESCE($1, disable_remote_control),
+                enable_dial_out = COALESCE($2, enable_dial_out)
+             WHERE account_id = $3 AND aws_account_id = $4",
+        )
+        .bind(disable_remote_control.map(i64::from))
+        .bind(enable_dial_out.map(i64::from))
+        .bind(account_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::AccountNotFound);
+        }
+        Ok(())
+    }
+}

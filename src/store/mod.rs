@@ -1,0 +1,353 @@
+//! The store: accounts, users, access keys and the page-token secret, in SQL.
+//!
+//! The store knows nothing of HTTP. Callers pass the caller's AWS account id (the *owner*) into
+//! every call, and the store answers "not found" for an account owned by anyone else, exactly as
+//! for one that does not exist: tenancy is enforced where the data is.
+//!
+//! One SQL code path serves SQLite (the embedded default) and PostgreSQL through sqlx's `Any`
+//! driver: statements use `$N` placeholders, `BIGINT`/`TEXT` columns and `ON CONFLICT`, which
+//! both dialects share. Where they differ the difference is named in [`Backend`].
+//!
+//! Every user row keeps, beside its typed columns, `doc`: the `User` structure already rendered as
+//! JSON. Listing users is then a keyset range scan whose rows are concatenated as they are.
+
+mod accounts;
+mod keys;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use accounts::{AccountFilter, AccountPage, AccountSettings};
+pub use keys::AccessKey;
+pub use users::{Invite, NewUser, Telephony, UserChange, UserFilter, UserPage, generate_pin};
+
+/// Which SQL engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The statement that opens a write transaction. SQLite must take its write lock up
+    /// front (`IMMEDIATE`): a deferred transaction that reads and then writes fails with
+    /// `SQLITE_BUSY` instead of waiting when another writer got there first.
+    fn begin_write(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+}
+
+/// What can go wrong in the store, in the terms the API needs to answer.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The account does not exist, or belongs to another owner.
+    AccountNotFound,
+    /// The user does not exist in that account.
+    UserNotFound,
+    /// The email address is already used by a user of the account.
+    EmailTaken,
+    /// The phone number is held by another user.
+    NumberTaken,
+    /// The account cannot be deleted while this many of its users are not suspended.
+    UsersNotSuspended(i64),
+    /// The database cannot be reached or is too busy: the client may retry.
+    Unavailable(sqlx::Error),
+    /// Anything else: a bug or a corrupt database.
+    Internal(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::AccountNotFound => write!(f, "account not found"),
+            StoreError::UserNotFound => write!(f, "user not found"),
+            StoreError::EmailTaken => write!(f, "email already in use"),
+            StoreError::NumberTaken => write!(f, "phone number already in use"),
+            StoreError::UsersNotSuspended(n) => write!(f, "{n} users are not suspended"),
+            StoreError::Unavailable(e) => write!(f, "store unavailable: {e}"),
+            StoreError::Internal(e) => write!(f, "store failure: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
+            sqlx::Error::Database(db) => {
+                // SQLITE_BUSY (5) and SQLITE_LOCKED (6) past the busy timeout, PostgreSQL's
+                // "cannot connect now" and admin shutdown classes: all transient.
+                let code = db.code().unwrap_or_default();
+                if matches!(
+                    code.as_ref(),
+                    "5" | "6" | "517" | "57P01" | "57P02" | "57P03"
+                ) || code.starts_with("08")
+                {
+                    StoreError::Unavailable(e)
+                } else if db.is_unique_violation() {
+                    // The only unique keys a request can collide on: a user's email within
+                    // its account, and a phone number within an AWS account.
+                    if db.message().contains("phone_numbers") {
+                        StoreError::NumberTaken
+                    } else {
+                        StoreError::EmailTaken
+                    }
+                } else {
+                    StoreError::Internal(e.to_string())
+                }
+            }
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Where the store lives.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// An embedded SQLite database in this directory (created owner-only if missing).
+    Dir(PathBuf),
+    /// A database URL: `postgres://...` or `sqlite://...`.
+    Url(String),
+}
+
+/// The store handle: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    token_secret: [u8; 32],
+}
+
+/// The name of the SQLite file inside the data directory.
+pub const DB_FILE: &str = "belfry.db";
+
+/// The schema, one statement per entry. Both dialects accept each statement as written.
+const SCHEMA_V1: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS access_keys (
+        access_key_id TEXT PRIMARY KEY,
+        secret_access_key TEXT NOT NULL,
+        aws_account_id TEXT NOT NULL,
+        read_only BIGINT NOT NULL,
+        created_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS accounts (
+        account_id TEXT PRIMARY KEY,
+        aws_account_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        account_type TEXT NOT NULL,
+        default_license TEXT NOT NULL,
+        supported_licenses TEXT NOT NULL,
+        account_status TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        disable_remote_control BIGINT NOT NULL DEFAULT 0,
+        enable_dial_out BIGINT NOT NULL DEFAULT 1)",
+    "CREATE INDEX IF NOT EXISTS accounts_by_owner
+        ON accounts (aws_account_id, created_ms, account_id)",
+    "CREATE TABLE IF NOT EXISTS users (
+        user_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (account_id),
+        email_key TEXT NOT NULL,
+        primary_email TEXT NOT NULL,
+        primary_provisioned_number TEXT,
+        display_name TEXT,
+        license_type TEXT NOT NULL,
+        user_type TEXT NOT NULL,
+        registration_status TEXT NOT NULL,
+        invitation_status TEXT,
+        registered_on_ms BIGINT,
+        invited_on_ms BIGINT,
+        alexa_enabled BIGINT,
+        alexa_room_arn TEXT,
+        personal_pin TEXT NOT NULL,
+        pre_suspend_status TEXT,
+        inbound_calling BIGINT NOT NULL DEFAULT 1,
+        outbound_calling BIGINT NOT NULL DEFAULT 1,
+        sms BIGINT NOT NULL DEFAULT 1,
+        doc TEXT NOT NULL,
+        UNIQUE (account_id, email_key))",
+    "CREATE INDEX IF NOT EXISTS users_by_type ON users (account_id, user_type, email_key)",
+    // A phone number is held by at most one user of an AWS account.
+    "CREATE TABLE IF NOT EXISTS phone_numbers (
+        aws_account_id TEXT NOT NULL,
+        e164 TEXT NOT NULL,
+        user_id TEXT NOT NULL UNIQUE,
+        PRIMARY KEY (aws_account_id, e164))",
+];
+
+impl Store {
+    /// Opens (creating if needed) the store and brings its schema up to date.
+    pub async fn open(location: &Location) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match location {
+            Location::Dir(dir) => (prepare_sqlite_dir(dir)?, Backend::Sqlite),
+            Location::Url(url)
+                if url.starts_with("postgres:") || url.starts_with("postgresql:") =>
+            {
+                (url.clone(), Backend::Postgres)
+            }
+            Location::Url(url) if url.starts_with("sqlite:") => (url.clone(), Backend::Sqlite),
+            Location::Url(url) => {
+                return Err(StoreError::Internal(format!(
+                    "unsupported database URL scheme in {:?}; use postgres:// or sqlite://",
+                    url.split(':').next().unwrap_or("")
+                )));
+            }
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5));
+        if backend == Backend::Sqlite {
+            pool_options = pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool_options.connect_with(options).await?;
+        let mut store = Store {
+            pool,
+            backend,
+            token_secret: [0; 32],
+        };
+        store.migrate().await?;
+        store.token_secret = store.load_token_secret().await?;
+        Ok(store)
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The secret that signs page tokens: made once per store, kept in it, so that tokens
+    /// stay valid across restarts and across replicas of one database.
+    pub fn token_secret(&self) -> &[u8; 32] {
+        &self.token_secret
+    }
+
+    /// Closes every connection; pending writes are already committed.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.pool.begin_with(self.backend.begin_write()).await?)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS belfry_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        )
+        .await?;
+        let version: Option<String> =
+            sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = 'schema_version'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let version: i64 = version.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if version < 1 {
+            for statement in SCHEMA_V1 {
+                tx.execute(*statement).await?;
+            }
+            sqlx::query(
+                "INSERT INTO belfry_meta (name, value) VALUES ('schema_version', '1')
+                 ON CONFLICT (name) DO UPDATE SET value = '1'",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        sqlx::query(
+            "INSERT INTO belfry_meta (name, value) VALUES ('page_token_secret', $1)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(secret)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load_token_secret(&self) -> Result<[u8; 32]> {
+        let hex_secret: String =
+            sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = 'page_token_secret'")
+                .fetch_one(&self.pool)
+                .await?;
+        let bytes = hex::decode(hex_secret.trim())
+            .map_err(|_| StoreError::Internal("page token secret is not hex".into()))?;
+        bytes
+            .try_into()
+            .map_err(|_| StoreError::Internal("page token secret is not 32 bytes".into()))
+    }
+
+    /// Reads a value of the `belfry_meta` table.
+    pub async fn meta(&self, name: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Sets a value of the `belfry_meta` table.
+    pub async fn set_meta(&self, name: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO belfry_meta (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Creates the data directory and database file owner-only, and returns the SQLite URL.
+fn prepare_sqlite_dir(dir: &Path) -> Result<String> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let io =
+        |e: std::io::Error| StoreError::Internal(format!("data directory {}: {e}", dir.display()));
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+    }
+    let dir = dir.canonicalize().map_err(io)?;
+    let file = dir.join(DB_FILE);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&file)
+        .map_err(io)?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    let path = file
+        .to_str()
+        .ok_or_else(|| StoreError::Internal("data directory path is not UTF-8".into()))?;
+    Ok(format!("sqlite://{path}?mode=rwc"))
+}

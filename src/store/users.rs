@@ -1,0 +1,678 @@
+//! Chime users: created, invited, read and listed within one account.
+//!
+//! Emails are unique within an account under [`email_key`], and ListUsers orders by that key.
+//! Because the key is unique per account, ordering by it is the total order "email
+//! case-insensitively, then UserId", and a page position is just the last key returned: a keyset,
+//! so page 10,000 costs what page 1 costs, and a user present for a whole walk is returned
+//! exactly once however others come and go.
+
+use rand::Rng;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Result, Store, StoreError};
+use crate::model::{
+    AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
+};
+use crate::time::now_millis;
+
+/// Filters of ListUsers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Only the user with this email key.
+    pub email_key: Option<String>,
+    /// Only users of this type.
+    pub user_type: Option<UserType>,
+}
+
+/// One page of users, as ready JSON objects.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    /// Each user's `User` structure as JSON text, in order.
+    pub docs: Vec<String>,
+    /// The email key of the last user, when more users match.
+    pub next: Option<String>,
+}
+
+/// What CreateUser asks for.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub user_type: UserType,
+}
+
+/// The outcome of inviting one email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    pub invite_id: String,
+    pub email: String,
+    /// `Pending` for a new user, `Failed` when the email was already in the account.
+    pub status: InviteStatus,
+}
+
+/// What UpdateUser (and each BatchUpdateUser item) changes; `None` keeps the value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub license_type: Option<License>,
+    pub user_type: Option<UserType>,
+    /// Replaces the user's Alexa for Business metadata (an empty one removes it).
+    pub alexa: Option<AlexaForBusinessMetadata>,
+}
+
+/// Telephony settings of a user (`UserSettings.Telephony`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Telephony {
+    pub inbound_calling: bool,
+    pub outbound_calling: bool,
+    pub sms: bool,
+}
+
+const USER_COLUMNS: &str = "user_id, account_id, primary_email, primary_provisioned_number, \
+    display_name, license_type, user_type, registration_status, invitation_status, \
+    registered_on_ms, invited_on_ms, alexa_enabled, alexa_room_arn, personal_pin, \
+    pre_suspend_status";
+
+/// A user row: the `User` and what is kept beside it.
+struct UserRecord {
+    user: User,
+    /// The registration status to restore on unsuspend.
+    pre_suspend: Option<RegistrationStatus>,
+}
+
+fn parse_column<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Internal(format!("invalid {column} in users row")))
+}
+
+fn parse_optional<T>(
+    row: &AnyRow,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        parse(&t).ok_or_else(|| StoreError::Internal(format!("invalid {column} in users row")))
+    })
+    .transpose()
+}
+
+fn record_from_row(row: &AnyRow) -> Result<UserRecord> {
+    let alexa_enabled: Option<i64> = row.try_get("alexa_enabled")?;
+    let alexa_arn: Option<String> = row.try_get("alexa_room_arn")?;
+    let alexa =
+        (alexa_enabled.is_some() || alexa_arn.is_some()).then(|| AlexaForBusinessMetadata {
+            is_alexa_for_business_enabled: alexa_enabled.map(|v| v != 0),
+            alexa_for_business_room_arn: alexa_arn,
+        });
+    Ok(UserRecord {
+        user: User {
+            user_id: row.try_get("user_id")?,
+            account_id: row.try_get("account_id")?,
+            primary_email: row.try_get("primary_email")?,
+            primary_provisioned_number: row.try_get("primary_provisioned_number")?,
+            display_name: row.try_get("display_name")?,
+            license_type: parse_column(row, "license_type", License::parse)?,
+            user_type: parse_column(row, "user_type", UserType::parse)?,
+            registration_status: parse_column(
+                row,
+                "registration_status",
+                RegistrationStatus::parse,
+            )?,
+            invitation_status: parse_optional(row, "invitation_status", InviteStatus::parse)?,
+            registered_on_ms: row.try_get("registered_on_ms")?,
+            invited_on_ms: row.try_get("invited_on_ms")?,
+            alexa,
+            personal_pin: row.try_get("personal_pin")?,
+        },
+        pre_suspend: parse_optional(row, "pre_suspend_status", RegistrationStatus::parse)?,
+    })
+}
+
+/// A random 10-digit personal meeting PIN.
+pub fn generate_pin() -> String {
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
+}
+
+impl Store {
+    /// Inserts a user row, typed columns and ready JSON together.
+    async fn insert_user<'e, E>(executor: E, user: &User) -> Result<()>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let alexa = user.alexa.as_ref();
+        sqlx::query(
+            "INSERT INTO users (user_id, account_id, email_key, primary_email,
+                primary_provisioned_number, display_name, license_type, user_type,
+                registration_status, invitation_status, registered_on_ms, invited_on_ms,
+                alexa_enabled, alexa_room_arn, personal_pin, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(&user.user_id)
+        .bind(&user.account_id)
+        .bind(email_key(&user.primary_email))
+        .bind(&user.primary_email)
+        .bind(user.primary_provisioned_number.as_deref())
+        .bind(user.display_name.as_deref())
+        .bind(user.license_type.as_str())
+        .bind(user.user_type.as_str())
+        .bind(user.registration_status.as_str())
+        .bind(user.invitation_status.map(|s| s.as_str()))
+        .bind(user.registered_on_ms)
+        .bind(user.invited_on_ms)
+        .bind(
+            alexa
+                .and_then(|a| a.is_alexa_for_business_enabled)
+                .map(i64::from),
+        )
+        .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
+        .bind(&user.personal_pin)
+        .bind(user.to_json_text())
+        .execute(executor)
+        .await?;
+        Ok(())
+    }
+
+    /// The account's default license, checking ownership on the way.
+    async fn default_license<'e, E>(executor: E, owner: &str, account_id: &str) -> Result<License>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let license: Option<String> = sqlx::query_scalar(
+            "SELECT default_license FROM accounts WHERE account_id = $1 AND aws_account_id = $2",
+        )
+        .bind(account_id)
+        .bind(owner)
+        .fetch_optional(executor)
+        .await?;
+        let license = license.ok_or(StoreError::AccountNotFound)?;
+        License::parse(&license)
+            .ok_or_else(|| StoreError::Internal("invalid default_license in accounts row".into()))
+    }
+
+    /// Creates one user, `Unregistered`, with the account's default license.
+    /// An email already in the account (case-insensitively) is `EmailTaken`.
+    pub async fn create_user(&self, owner: &str, account_id: &str, new: &NewUser) -> Result<User> {
+        let mut tx = self.begin_write().await?;
+        let license = Self::default_license(&mut *tx, owner, account_id).await?;
+        let user = User {
+            user_id: uuid::Uuid::new_v4().to_string(),
+            account_id: account_id.to_string(),
+            primary_email: new.email.clone(),
+            primary_provisioned_number: None,
+            display_name: new.display_name.clone(),
+            license_type: license,
+            user_type: new.user_type,
+            registration_status: RegistrationStatus::Unregistered,
+            invitation_status: None,
+            registered_on_ms: None,
+            invited_on_ms: None,
+            alexa: None,
+            personal_pin: generate_pin(),
+        };
+        Self::insert_user(&mut *tx, &user).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Inserts users as they are (ids, statuses and dates included), for seeding and tests.
+    /// All or nothing.
+    pub async fn insert_users(&self, owner: &str, account_id: &str, users: &[User]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        for user in users {
+            Self::insert_user(&mut *tx, user).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Invites each email: a new `Pending` user per email not yet in the account; an email
+    /// already there (or repeated in the list) creates nothing and its invite is `Failed`.
+    pub async fn invite_users(
+        &self,
+        owner: &str,
+        account_id: &str,
+        emails: &[String],
+        user_type: UserType,
+    ) -> Result<Vec<Invite>> {
+        let mut tx = self.begin_write().await?;
+        let license = Self::default_license(&mut *tx, owner, account_id).await?;
+        let now = now_millis();
+        let mut invites = Vec::with_capacity(emails.len());
+        for email in emails {
+            let taken: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM users WHERE account_id = $1 AND email_key = $2")
+                    .bind(account_id)
+                    .bind(email_key(email))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let status = if taken.is_some() {
+                InviteStatus::Failed
+            } else {
+                let user = User {
+                    user_id: uuid::Uuid::new_v4().to_string(),
+                    account_id: account_id.to_string(),
+                    primary_email: email.clone(),
+                    primary_provisioned_number: None,
+                    display_name: None,
+                    license_type: license,
+                    user_type,
+                    registration_status: RegistrationStatus::Unregistered,
+                    invitation_status: Some(InviteStatus::Pending),
+                    registered_on_ms: None,
+                    invited_on_ms: Some(now),
+                    alexa: None,
+                    personal_pin: generate_pin(),
+                };
+                Self::insert_user(&mut *tx, &user).await?;
+                InviteStatus::Pending
+            };
+            invites.push(Invite {
+                invite_id: uuid::Uuid::new_v4().to_string(),
+                email: email.clone(),
+                status,
+            });
+        }
+        tx.commit().await?;
+        Ok(invites)
+    }
+
+    /// The user's `User` JSON, if the account is the owner's and holds the user.
+    pub async fn get_user_doc(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<String> {
+        let doc: Option<String> = sqlx::query_scalar(
+            "SELECT u.doc FROM users u JOIN accounts a ON a.account_id = u.account_id
+             WHERE u.user_id = $1 AND u.account_id = $2 AND a.aws_account_id = $3",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .bind(owner)
+        .fetch_optional(&self.pool)
+        .await?;
+        match doc {
+            Some(doc) => Ok(doc),
+            None => {
+                Self::check_owner(&self.pool, owner, account_id).await?;
+                Err(StoreError::UserNotFound)
+            }
+        }
+    }
+
+    /// A page of the account's users matching `filter`, after the email key `after`.
+    pub async fn list_users(
+        &self,
+        owner: &str,
+        account_id: &str,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<UserPage> {
+        Self::check_owner(&self.pool, owner, account_id).await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT email_key, doc FROM users
+             WHERE account_id = $1
+               AND ($2 IS NULL OR email_key = $2)
+               AND ($3 IS NULL OR user_type = $3)
+               AND ($4 IS NULL OR email_key > $4)
+             ORDER BY email_key
+             LIMIT $5",
+        )
+        .bind(account_id)
+        .bind(filter.email_key.as_deref())
+        .bind(filter.user_type.map(|t| t.as_str()))
+        .bind(after)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit;
+        let mut docs = Vec::with_capacity(rows.len().min(limit));
+        let mut last = None;
+        for (key, doc) in rows.into_iter().take(limit) {
+            docs.push(doc);
+            last = Some(key);
+        }
+        Ok(UserPage {
+            docs,
+            next: if more { last } else { None },
+        })
+    }
+
+    /// Deletes a user outright (used by tests of concurrent walks; DeleteAccount removes users
+    /// with their account).
+    pub async fn delete_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let done = sqlx::query("DELETE FROM users WHERE account_id = $1 AND user_id = $2")
+            .bind(account_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Reads one user of an account inside a transaction.
+    async fn load_user(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND user_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(user_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// Writes a user's mutable columns back, with its JSON rendered anew, so that GetUser and
+    /// every later ListUsers page see the change at once.
+    async fn save_user(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        record: &UserRecord,
+    ) -> Result<()> {
+        let user = &record.user;
+        let alexa = user.alexa.as_ref();
+        sqlx::query(
+            "UPDATE users SET primary_provisioned_number = $1, license_type = $2, user_type = $3,
+                registration_status = $4, alexa_enabled = $5, alexa_room_arn = $6,
+                personal_pin = $7, pre_suspend_status = $8, doc = $9
+             WHERE user_id = $10",
+        )
+        .bind(user.primary_provisioned_number.as_deref())
+        .bind(user.license_type.as_str())
+        .bind(user.user_type.as_str())
+        .bind(user.registration_status.as_str())
+        .bind(
+            alexa
+                .and_then(|a| a.is_alexa_for_business_enabled)
+                .map(i64::from),
+        )
+        .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
+        .bind(&user.personal_pin)
+        .bind(record.pre_suspend.map(RegistrationStatus::as_str))
+        .bind(user.to_json_text())
+        .bind(&user.user_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Loads a user, lets `change` modify it, and saves it, all in one write transaction.
+    async fn modify_user<T>(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+        change: impl FnOnce(&mut UserRecord) -> T,
+    ) -> Result<(User, T)> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let mut record = Self::load_user(&mut tx, account_id, user_id)
+            .await?
+            .ok_or(StoreError::UserNotFound)?;
+        let out = change(&mut record);
+        Self::save_user(&mut tx, &record).await?;
+        tx.commit().await?;
+        Ok((record.user, out))
+    }
+
+    /// Applies one UpdateUser change.
+    pub async fn update_user(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+        change: &UserChange,
+    ) -> Result<User> {
+        let (user, ()) = self
+            .modify_user(owner, account_id, user_id, |r| {
+                apply_change(&mut r.user, change)
+            })
+            .await?;
+        Ok(user)
+    }
+
+    /// Applies each item that names a user of the account, in order, in one transaction;
+    /// returns the ids of the users that were not found (their items change nothing).
+    pub async fn batch_update_users(
+        &self,
+        owner: &str,
+        account_id: &str,
+        items: &[(String, UserChange)],
+    ) -> Result<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let mut missing = Vec::new();
+        for (user_id, change) in items {
+            match Self::load_user(&mut tx, account_id, user_id).await? {
+                Some(mut record) => {
+                    apply_change(&mut record.user, change);
+                    Self::save_user(&mut tx, &record).await?;
+                }
+                None => missing.push(user_id.clone()),
+            }
+        }
+        tx.commit().await?;
+        Ok(missing)
+    }
+
+    /// Suspends (or unsuspends) each listed user of the account; returns the ids not found.
+    ///
+    /// Suspending remembers the registration status the user had; unsuspending restores it.
+    /// Suspending a suspended user, or unsuspending one who is not, changes nothing.
+    pub async fn set_suspended(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_ids: &[String],
+        suspend: bool,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let mut missing = Vec::new();
+        for user_id in user_ids {
+            let Some(mut record) = Self::load_user(&mut tx, account_id, user_id).await? else {
+                missing.push(user_id.clone());
+                continue;
+            };
+            let suspended = record.user.registration_status == RegistrationStatus::Suspended;
+            if suspend && !suspended {
+                record.pre_suspend = Some(record.user.registration_status);
+                record.user.registration_status = RegistrationStatus::Suspended;
+            } else if !suspend && suspended {
+                record.user.registration_status = record
+                    .pre_suspend
+                    .take()
+                    .unwrap_or(RegistrationStatus::Registered);
+            } else {
+                continue;
+            }
+            Self::save_user(&mut tx, &record).await?;
+        }
+        tx.commit().await?;
+        Ok(missing)
+    }
+
+    /// Gives the user a new personal PIN, different from the old one.
+    pub async fn reset_personal_pin(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<User> {
+        let (user, ()) = self
+            .modify_user(owner, account_id, user_id, |r| {
+                let old = std::mem::take(&mut r.user.personal_pin);
+                r.user.personal_pin = loop {
+                    let pin = generate_pin();
+                    if pin != old {
+                        break pin;
+                    }
+                };
+            })
+            .await?;
+        Ok(user)
+    }
+
+    /// Fails unless the account is the owner's and holds the user.
+    pub async fn check_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
+        self.user_telephony(owner, account_id, user_id)
+            .await
+            .map(|_| ())
+    }
+
+    /// The user's telephony settings.
+    pub async fn user_telephony(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<Telephony> {
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT u.inbound_calling, u.outbound_calling, u.sms
+             FROM users u JOIN accounts a ON a.account_id = u.account_id
+             WHERE u.user_id = $1 AND u.account_id = $2 AND a.aws_account_id = $3",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .bind(owner)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some((inbound, outbound, sms)) => Ok(Telephony {
+                inbound_calling: inbound != 0,
+                outbound_calling: outbound != 0,
+                sms: sms != 0,
+            }),
+            None => {
+                Self::check_owner(&self.pool, owner, account_id).await?;
+                Err(StoreError::UserNotFound)
+            }
+        }
+    }
+
+    /// Replaces the user's telephony settings.
+    pub async fn set_user_telephony(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+        telephony: Telephony,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let done = sqlx::query(
+            "UPDATE users SET inbound_calling = $1, outbound_calling = $2, sms = $3
+             WHERE account_id = $4 AND user_id = $5",
+        )
+        .bind(i64::from(telephony.inbound_calling))
+        .bind(i64::from(telephony.outbound_calling))
+        .bind(i64::from(telephony.sms))
+        .bind(account_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes `e164` the user's primary provisioned number, releasing any number the user held.
+    /// A number held by another user of the same AWS account is `NumberTaken`.
+    pub async fn associate_phone_number(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+        e164: &str,
+    ) -> Result<User> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let mut record = Self::load_user(&mut tx, account_id, user_id)
+            .await?
+            .ok_or(StoreError::UserNotFound)?;
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT user_id FROM phone_numbers WHERE aws_account_id = $1 AND e164 = $2",
+        )
+        .bind(owner)
+        .bind(e164)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match holder {
+            Some(holder) if holder == user_id => return Ok(record.user),
+            Some(_) => return Err(StoreError::NumberTaken),
+            None => {}
+        }
+        sqlx::query("DELETE FROM phone_numbers WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO phone_numbers (aws_account_id, e164, user_id) VALUES ($1, $2, $3)",
+        )
+        .bind(owner)
+        .bind(e164)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        record.user.primary_provisioned_number = Some(e164.to_string());
+        Self::save_user(&mut tx, &record).await?;
+        tx.commit().await?;
+        Ok(record.user)
+    }
+
+    /// Releases the user's primary provisioned number, if any.
+    pub async fn disassociate_phone_number(
+        &self,
+        owner: &str,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<User> {
+        let mut tx = self.begin_write().await?;
+        Self::check_owner(&mut *tx, owner, account_id).await?;
+        let mut record = Self::load_user(&mut tx, account_id, user_id)
+            .await?
+            .ok_or(StoreError::UserNotFound)?;
+        sqlx::query("DELETE FROM phone_numbers WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        record.user.primary_provisioned_number = None;
+        Self::save_user(&mut tx, &record).await?;
+        tx.commit().await?;
+        Ok(record.user)
+    }
+}
+
+/// Applies an UpdateUser change to a user.
+fn apply_change(user: &mut User, change: &UserChange) {
+    if let Some(license) = change.license_type {
+        user.license_type = license;
+    }
+    if let Some(kind) = change.user_type {
+        user.user_type = kind;
+    }
+    if let Some(alexa) = &change.alexa {
+        let empty = alexa.is_alexa_for_business_enabled.is_none()
+            && alexa.alexa_for_business_room_arn.is_none();
+        user.alexa = (!empty).then(|| alexa.clone());
+    }
+}
