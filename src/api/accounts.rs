@@ -1,0 +1,229 @@
+//! CreateAccount, GetAccount, ListAccounts.
+
+use serde::Deserialize;
+
+use super::validate::{EMAIL_PATTERN, NON_EMPTY_PATTERN, Violations};
+use super::{Call, Reply, store_error};
+use crate::error::ApiError;
+use crate::model::{License, email_key};
+use crate::store::AccountFilter;
+
+/// `ProfileServiceMaxResults` bounds, and the page size when none is asked for.
+pub const MAX_RESULTS_MIN: i64 = 1;
+pub const MAX_RESULTS_MAX: i64 = 200;
+pub const MAX_RESULTS_DEFAULT: usize = 100;
+
+const INVALID_TOKEN: &str =
+    "The NextToken is invalid: it was not issued for this request, or it was altered.";
+
+/// Checks an `AccountName` (1-100 characters, not blank).
+fn check_account_name(v: &mut Violations, member: &str, name: &str) {
+    v.length(member, name, Some(1), Some(100), false);
+    v.pattern(member, name, NON_EMPTY_PATTERN, false);
+}
+
+/// Reads `max-results`, checking the model's bounds.
+pub fn max_results(call: &Call<'_>, v: &mut Violations) -> Result<usize, ApiError> {
+    Ok(match call.query.get("max-results")? {
+        Some(raw) => v
+            .integer("maxResults", raw, MAX_RESULTS_MIN, MAX_RESULTS_MAX)
+            .map_or(MAX_RESULTS_DEFAULT, |n| n as usize),
+        None => MAX_RESULTS_DEFAULT,
+    })
+}
+
+/// The error for a page token that does not open.
+pub fn invalid_token() -> ApiError {
+    ApiError::bad_request(INVALID_TOKEN)
+}
+
+/// The `accountId` path label, checked.
+pub fn account_label<'a>(call: &'a Call<'_>, v: &mut Violations) -> &'a str {
+    let id = call.labels.first().map(String::as_str).unwrap_or("");
+    v.non_empty("accountId", id);
+    id
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateAccountBody {
+    name: Option<String>,
+}
+
+/// `POST /accounts`: 201 with the new `Account`.
+pub async fn create_account(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: CreateAccountBody = call.json()?;
+    let mut v = Violations::new();
+    match &body.name {
+        Some(name) => check_account_name(&mut v, "name", name),
+        None => v.missing("name"),
+    }
+    v.finish()?;
+    let name = body.name.unwrap_or_default();
+    let account = call
+        .store
+        .create_account(call.owner(), &name)
+        .await
+        .map_err(|e| store_error(e, "", None))?;
+    let body = serde_json::json!({ "Account": account.to_json() });
+    Ok(Reply::json(201, body.to_string()))
+}
+
+/// `GET /accounts/{accountId}`.
+pub async fn get_account(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let account_id = account_label(call, &mut v);
+    v.finish()?;
+    let account = call
+        .store
+        .get_account(call.owner(), account_id)
+        .await
+        .map_err(|e| store_error(e, account_id, None))?;
+    let body = serde_json::json!({ "Account": account.to_json() });
+    Ok(Reply::json(200, body.to_string()))
+}
+
+/// `GET /accounts?name=&user-email=&max-results=&next-token=`: the caller's accounts.
+pub async fn list_accounts(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let name = call.query.get("name")?;
+    if let Some(name) = name {
+        check_account_name(&mut v, "name", name);
+    }
+    let email = call.query.get("user-email")?;
+    if let Some(email) = email {
+        v.pattern("userEmail", email, EMAIL_PATTERN, true);
+    }
+    let limit = max_results(call, &mut v)?;
+    v.finish()?;
+    let filter = AccountFilter {
+        name_prefix: name.map(str::to_string),
+        user_email_key: email.map(email_key),
+    };
+    let scope = [
+        "ListAccounts",
+        call.owner(),
+        name.unwrap_or("\0"),
+        filter.user_email_key.as_deref().unwrap_or("\0"),
+    ];
+    let after = match call.query.get("next-token")? {
+        Some(token) => {
+            let parts = call
+                .tokens
+                .open(&scope, token)
+                .map_err(|_| invalid_token())?;
+            match parts.as_slice() {
+                [ms, id] => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
+                _ => return Err(invalid_token()),
+            }
+        }
+        None => None,
+    };
+    let page = call
+        .store
+        .list_accounts(call.owner(), &filter, after, limit)
+        .await
+        .map_err(|e| store_error(e, "", None))?;
+    let accounts: Vec<serde_json::Value> = page.accounts.iter().map(|a| a.to_json()).collect();
+    let mut body = serde_json::json!({ "Accounts": accounts });
+    if let Some((ms, id)) = page.next {
+        body["NextToken"] = call.tokens.issue(&scope, &[&ms.to_string(), &id]).into();
+    }
+    Ok(Reply::json(200, body.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateAccountBody {
+    name: Option<String>,
+    default_license: Option<String>,
+}
+
+/// `POST /accounts/{accountId}`: rename, or change the default license.
+pub async fn update_account(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: UpdateAccountBody = call.json()?;
+    let mut v = Violations::new();
+    let account_id = account_label(call, &mut v);
+    if let Some(name) = &body.name {
+        check_account_name(&mut v, "name", name);
+    }
+    let license = body
+        .default_license
+        .as_deref()
+        .and_then(|l| v.enumeration("defaultLicense", l, License::parse, License::choices()));
+    v.finish()?;
+    let account = call
+        .store
+        .update_account(call.owner(), account_id, body.name.as_deref(), license)
+        .await
+        .map_err(|e| store_error(e, account_id, None))?;
+    let body = serde_json::json!({ "Account": account.to_json() });
+    Ok(Reply::json(200, body.to_string()))
+}
+
+/// `DELETE /accounts/{accountId}`: 204 once every user is suspended, else 422.
+pub async fn delete_account(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let account_id = account_label(call, &mut v);
+    v.finish()?;
+    call.store
+        .delete_account(call.owner(), account_id)
+        .await
+        .map_err(|e| store_error(e, account_id, None))?;
+    Ok(Reply::empty(204))
+}
+
+/// `GET /accounts/{accountId}/settings`.
+pub async fn get_account_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let account_id = account_label(call, &mut v);
+    v.finish()?;
+    let settings = call
+        .store
+        .account_settings(call.owner(), account_id)
+        .await
+        .map_err(|e| store_error(e, account_id, None))?;
+    let body = serde_json::json!({ "AccountSettings": {
+        "DisableRemoteControl": settings.disable_remote_control,
+        "EnableDialOut": settings.enable_dial_out,
+    }});
+    Ok(Reply::json(200, body.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountSettingsBody {
+    disable_remote_control: Option<bool>,
+    enable_dial_out: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateAccountSettingsBody {
+    account_settings: Option<AccountSettingsBody>,
+}
+
+/// `PUT /accounts/{accountId}/settings`: 204.
+pub async fn update_account_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: UpdateAccountSettingsBody = call.json()?;
+    let mut v = Violations::new();
+    let account_id = account_label(call, &mut v);
+    if body.account_settings.is_none() {
+        v.missing("accountSettings");
+    }
+    v.finish()?;
+    let settings = body.account_settings.unwrap_or(AccountSettingsBody {
+        disable_remote_control: None,
+        enable_dial_out: None,
+    });
+    call.store
+        .update_account_settings(
+            call.owner(),
+            account_id,
+            settings.disable_remote_control,
+            settings.enable_dial_out,
+        )
+        .await
+        .map_err(|e| store_error(e, account_id, None))?;
+    Ok(Reply::empty(204))
+}

@@ -1,0 +1,647 @@
+//! The API: from an authenticated HTTP request to one Chime operation and its reply.
+//!
+//! [`route`] finds the operation exactly as the service model binds it: method, path template
+//! and, where several operations share a path, the `?operation=` discriminator. Each operation
+//! then parses and validates its input into typed values, calls the store, and renders its
+//! output. This module knows nothing of SQL and nothing of sockets.
+
+mod accounts;
+mod users;
+pub mod validate;
+
+use percent_encoding::percent_decode_str;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::store::{Store, StoreError};
+use crate::token::PageTokens;
+
+/// A successful reply: the modeled status and a JSON body (empty for 204).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: String) -> Self {
+        Reply { status, body }
+    }
+
+    /// A modeled success with no output members: 204 with no body, or `{}`.
+    pub fn empty(status: u16) -> Self {
+        let body = if status == 204 { "" } else { "{}" };
+        Reply::json(status, body.to_string())
+    }
+}
+
+/// One HTTP binding of the model: method, path template, discriminator, operation name.
+struct Binding {
+    method: &'static str,
+    template: &'static str,
+    /// A literal query parameter that selects this operation among those sharing the path.
+    discriminator: Option<(&'static str, &'static str)>,
+    operation: &'static str,
+}
+
+const fn bind(
+    method: &'static str,
+    template: &'static str,
+    discriminator: Option<(&'static str, &'static str)>,
+    operation: &'static str,
+) -> Binding {
+    Binding {
+        method,
+        template,
+        discriminator,
+        operation,
+    }
+}
+
+const OP: &str = "operation";
+
+/// Every operation of the Chime model (2018-05-01), as its `http` trait binds it.
+const BINDINGS: &[Binding] = &[
+    bind("GET", "/accounts", None, "ListAccounts"),
+    bind("POST", "/accounts", None, "CreateAccount"),
+    bind("DELETE", "/accounts/{accountId}", None, "DeleteAccount"),
+    bind("GET", "/accounts/{accountId}", None, "GetAccount"),
+    bind("POST", "/accounts/{accountId}", None, "UpdateAccount"),
+    bind(
+        "POST",
+        "/accounts/{accountId}",
+        Some((OP, "associate-signin-delegate-groups")),
+        "AssociateSigninDelegateGroupsWithAccount",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}",
+        Some((OP, "disassociate-signin-delegate-groups")),
+        "DisassociateSigninDelegateGroupsFromAccount",
+    ),
+    bind("GET", "/accounts/{accountId}/bots", None, "ListBots"),
+    bind("POST", "/accounts/{accountId}/bots", None, "CreateBot"),
+    bind("GET", "/accounts/{accountId}/bots/{botId}", None, "GetBot"),
+    bind(
+        "POST",
+        "/accounts/{accountId}/bots/{botId}",
+        None,
+        "UpdateBot",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/bots/{botId}",
+        Some((OP, "regenerate-security-token")),
+        "RegenerateSecurityToken",
+    ),
+    bind(
+        "DELETE",
+        "/accounts/{accountId}/bots/{botId}/events-configuration",
+        None,
+        "DeleteEventsConfiguration",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/bots/{botId}/events-configuration",
+        None,
+        "GetEventsConfiguration",
+    ),
+    bind(
+        "PUT",
+        "/accounts/{accountId}/bots/{botId}/events-configuration",
+        None,
+        "PutEventsConfiguration",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/conversations/{conversationId}/messages/{messageId}",
+        Some((OP, "redact")),
+        "RedactConversationMessage",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/retention-settings",
+        None,
+        "GetRetentionSettings",
+    ),
+    bind(
+        "PUT",
+        "/accounts/{accountId}/retention-settings",
+        None,
+        "PutRetentionSettings",
+    ),
+    bind("GET", "/accounts/{accountId}/rooms", None, "ListRooms"),
+    bind("POST", "/accounts/{accountId}/rooms", None, "CreateRoom"),
+    bind(
+        "DELETE",
+        "/accounts/{accountId}/rooms/{roomId}",
+        None,
+        "DeleteRoom",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/rooms/{roomId}",
+        None,
+        "GetRoom",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/rooms/{roomId}",
+        None,
+        "UpdateRoom",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/rooms/{roomId}/memberships",
+        None,
+        "ListRoomMemberships",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/rooms/{roomId}/memberships",
+        None,
+        "CreateRoomMembership",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/rooms/{roomId}/memberships",
+        Some((OP, "batch-create")),
+        "BatchCreateRoomMembership",
+    ),
+    bind(
+        "DELETE",
+        "/accounts/{accountId}/rooms/{roomId}/memberships/{memberId}",
+        None,
+        "DeleteRoomMembership",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/rooms/{roomId}/memberships/{memberId}",
+        None,
+        "UpdateRoomMembership",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/rooms/{roomId}/messages/{messageId}",
+        Some((OP, "redact")),
+        "RedactRoomMessage",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/settings",
+        None,
+        "GetAccountSettings",
+    ),
+    bind(
+        "PUT",
+        "/accounts/{accountId}/settings",
+        None,
+        "UpdateAccountSettings",
+    ),
+    bind("GET", "/accounts/{accountId}/users", None, "ListUsers"),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users",
+        None,
+        "BatchUpdateUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users",
+        Some((OP, "add")),
+        "InviteUsers",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users",
+        Some((OP, "create")),
+        "CreateUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users",
+        Some((OP, "suspend")),
+        "BatchSuspendUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users",
+        Some((OP, "unsuspend")),
+        "BatchUnsuspendUser",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/users/{userId}",
+        None,
+        "GetUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users/{userId}",
+        None,
+        "UpdateUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users/{userId}",
+        Some((OP, "associate-phone-number")),
+        "AssociatePhoneNumberWithUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users/{userId}",
+        Some((OP, "disassociate-phone-number")),
+        "DisassociatePhoneNumberFromUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users/{userId}",
+        Some((OP, "logout")),
+        "LogoutUser",
+    ),
+    bind(
+        "POST",
+        "/accounts/{accountId}/users/{userId}",
+        Some((OP, "reset-personal-pin")),
+        "ResetPersonalPIN",
+    ),
+    bind(
+        "GET",
+        "/accounts/{accountId}/users/{userId}/settings",
+        None,
+        "GetUserSettings",
+    ),
+    bind(
+        "PUT",
+        "/accounts/{accountId}/users/{userId}/settings",
+        None,
+        "UpdateUserSettings",
+    ),
+    bind(
+        "POST",
+        "/meetings/{meetingId}/dial-outs",
+        None,
+        "CreateMeetingDialOut",
+    ),
+    bind(
+        "GET",
+        "/phone-number-countries",
+        None,
+        "ListSupportedPhoneNumberCountries",
+    ),
+    bind("GET", "/phone-number-orders", None, "ListPhoneNumberOrders"),
+    bind(
+        "POST",
+        "/phone-number-orders",
+        None,
+        "CreatePhoneNumberOrder",
+    ),
+    bind(
+        "GET",
+        "/phone-number-orders/{phoneNumberOrderId}",
+        None,
+        "GetPhoneNumberOrder",
+    ),
+    bind("GET", "/phone-numbers", None, "ListPhoneNumbers"),
+    bind(
+        "POST",
+        "/phone-numbers",
+        Some((OP, "batch-delete")),
+        "BatchDeletePhoneNumber",
+    ),
+    bind(
+        "POST",
+        "/phone-numbers",
+        Some((OP, "batch-update")),
+        "BatchUpdatePhoneNumber",
+    ),
+    bind(
+        "DELETE",
+        "/phone-numbers/{phoneNumberId}",
+        None,
+        "DeletePhoneNumber",
+    ),
+    bind(
+        "GET",
+        "/phone-numbers/{phoneNumberId}",
+        None,
+        "GetPhoneNumber",
+    ),
+    bind(
+        "POST",
+        "/phone-numbers/{phoneNumberId}",
+        None,
+        "UpdatePhoneNumber",
+    ),
+    bind(
+        "POST",
+        "/phone-numbers/{phoneNumberId}",
+        Some((OP, "restore")),
+        "RestorePhoneNumber",
+    ),
+    bind(
+        "GET",
+        "/search",
+        Some(("type", "phone-numbers")),
+        "SearchAvailablePhoneNumbers",
+    ),
+    bind("GET", "/settings", None, "GetGlobalSettings"),
+    bind("PUT", "/settings", None, "UpdateGlobalSettings"),
+    bind(
+        "GET",
+        "/settings/phone-number",
+        None,
+        "GetPhoneNumberSettings",
+    ),
+    bind(
+        "PUT",
+        "/settings/phone-number",
+        None,
+        "UpdatePhoneNumberSettings",
+    ),
+];
+
+/// The decoded query parameters of a request, in arrival order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+/// Percent-decodes one URL component; `+` stays a plus (AWS clients encode spaces as `%20`).
+fn decode(component: &str) -> Result<String, ApiError> {
+    percent_decode_str(component)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| {
+            ApiError::bad_request("The request URL is not valid UTF-8 after percent-decoding")
+        })
+}
+
+impl Query {
+    /// Parses a raw query string.
+    pub fn parse(raw: Option<&str>) -> Result<Query, ApiError> {
+        let mut pairs = Vec::new();
+        for part in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            pairs.push((decode(k)?, decode(v)?));
+        }
+        Ok(Query(pairs))
+    }
+
+    /// The single value of `name`. A parameter given twice is a bad request: the model binds
+    /// each query member to one value.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::bad_request(format!(
+                "The query parameter '{name}' was given more than once"
+            )));
+        }
+        Ok(first.map(String::as_str))
+    }
+}
+
+/// The operation a request resolves to, with its decoded path labels in template order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub operation: &'static str,
+    pub labels: Vec<String>,
+}
+
+/// Labels of `raw_path` if it fits `template`. The raw path is split on `/` first and each
+/// segment decoded after, so `%2F` inside an id stays part of that id.
+fn match_template(template: &str, raw_path: &str) -> Option<Vec<String>> {
+    let want: Vec<&str> = template.split('/').collect();
+    let got: Vec<&str> = raw_path.split('/').collect();
+    if want.len() != got.len() {
+        return None;
+    }
+    let mut labels = Vec::new();
+    for (w, g) in want.iter().zip(&got) {
+        if w.starts_with('{') {
+            labels.push((*g).to_string());
+        } else if w != g {
+            return None;
+        }
+    }
+    Some(labels)
+}
+
+/// Resolves method, path and discriminator to one operation of the model.
+///
+/// An unknown path or method, or an unknown `operation` value, is a `BadRequestException`
+/// naming the method and path: never a silent fallback to another operation.
+pub fn route(method: &str, raw_path: &str, query: &Query) -> Result<Route, ApiError> {
+    let no_route = || {
+        ApiError::bad_request(format!(
+            "No Amazon Chime operation is bound to {method} {raw_path}"
+        ))
+    };
+    let mut path_matched = false;
+    for binding in BINDINGS {
+        let Some(raw_labels) = match_template(binding.template, raw_path) else {
+            continue;
+        };
+        path_matched = true;
+        if binding.method != method {
+            continue;
+        }
+        let selected = match binding.discriminator {
+            Some((key, value)) => query.get(key)? == Some(value),
+            // The plain binding applies only when no discriminator of its path is present.
+            None => query.get(OP)?.is_none(),
+        };
+        if selected {
+            let labels = raw_labels
+                .iter()
+                .map(|l| decode(l))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Route {
+                operation: binding.operation,
+                labels,
+            });
+        }
+    }
+    match query.get(OP)? {
+        Some(op) if path_matched => Err(ApiError::bad_request(format!(
+            "Unknown operation '{op}' for {method} {raw_path}"
+        ))),
+        _ => Err(no_route()),
+    }
+}
+
+/// Whether an operation only reads. Every read of the Chime model is a GET.
+pub fn is_read_only(method: &str) -> bool {
+    method == "GET" || method == "HEAD"
+}
+
+/// Everything an operation needs to run.
+pub struct Call<'a> {
+    pub store: &'a Store,
+    pub tokens: &'a PageTokens,
+    pub principal: &'a Principal,
+    pub labels: &'a [String],
+    pub query: &'a Query,
+    pub body: &'a [u8],
+}
+
+impl Call<'_> {
+    /// The caller's AWS account: the owner every store call is scoped to.
+    pub fn owner(&self) -> &str {
+        &self.principal.aws_account_id
+    }
+
+    /// The request body as `T`; an empty body is `{}`. Malformed JSON or a member of the
+    /// wrong type is a `BadRequestException`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            self.body
+        };
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "The request body is not valid for this operation: {e}"
+            ))
+        })
+    }
+}
+
+/// Maps a store failure to what the client sees. `account_id`/`user_id` name what was missing.
+pub fn store_error(e: StoreError, account_id: &str, user_id: Option<&str>) -> ApiError {
+    match e {
+        StoreError::AccountNotFound => {
+            ApiError::not_found(format!("The account {account_id} was not found."))
+        }
+        StoreError::UserNotFound => ApiError::not_found(format!(
+            "The user {} was not found in account {account_id}.",
+            user_id.unwrap_or("")
+        )),
+        StoreError::EmailTaken => {
+            ApiError::conflict("A user with this email address already exists in the account.")
+        }
+        StoreError::NumberTaken => {
+            ApiError::conflict("The phone number is already associated with another user.")
+        }
+        StoreError::UsersNotSuspended(n) => ApiError::new(
+            crate::error::ErrorKind::Unprocessable,
+            format!(
+                "The account {account_id} cannot be deleted: {n} of its users are not suspended. \
+                 Suspend every user first."
+            ),
+        ),
+        StoreError::Unavailable(e) => {
+            tracing::warn!(error = %e, "store unavailable");
+            ApiError::unavailable()
+        }
+        StoreError::Internal(e) => {
+            tracing::error!(error = %e, "store failure");
+            ApiError::internal()
+        }
+    }
+}
+
+/// Runs the routed operation.
+pub async fn dispatch(route: &Route, call: &Call<'_>) -> Result<Reply, ApiError> {
+    match route.operation {
+        "CreateAccount" => accounts::create_account(call).await,
+        "GetAccount" => accounts::get_account(call).await,
+        "ListAccounts" => accounts::list_accounts(call).await,
+        "CreateUser" => users::create_user(call).await,
+        "InviteUsers" => users::invite_users(call).await,
+        "GetUser" => users::get_user(call).await,
+        "ListUsers" => users::list_users(call).await,
+        "UpdateAccount" => accounts::update_account(call).await,
+        "DeleteAccount" => accounts::delete_account(call).await,
+        "GetAccountSettings" => accounts::get_account_settings(call).await,
+        "UpdateAccountSettings" => accounts::update_account_settings(call).await,
+        "UpdateUser" => users::update_user(call).await,
+        "BatchUpdateUser" => users::batch_update_user(call).await,
+        "BatchSuspendUser" => users::batch_suspend_user(call, true).await,
+        "BatchUnsuspendUser" => users::batch_suspend_user(call, false).await,
+        "ResetPersonalPIN" => users::reset_personal_pin(call).await,
+        "LogoutUser" => users::logout_user(call).await,
+        "GetUserSettings" => users::get_user_settings(call).await,
+        "UpdateUserSettings" => users::update_user_settings(call).await,
+        "AssociatePhoneNumberWithUser" => users::associate_phone_number(call).await,
+        "DisassociatePhoneNumberFromUser" => users::disassociate_phone_number(call).await,
+        other => Err(ApiError::bad_request(format!(
+            "{other} is not supported by this server (Belfry serves the Amazon Chime account \
+             and user operations)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(method: &str, path: &str, query: &str) -> Result<Route, ApiError> {
+        route(method, path, &Query::parse(Some(query)).unwrap())
+    }
+
+    #[test]
+    fn discriminators_select_exactly() {
+        assert_eq!(
+            r("POST", "/accounts/a/users", "").unwrap().operation,
+            "BatchUpdateUser"
+        );
+        assert_eq!(
+            r("POST", "/accounts/a/users", "operation=create")
+                .unwrap()
+                .operation,
+            "CreateUser"
+        );
+        assert_eq!(
+            r("POST", "/accounts/a/users", "operation=add")
+                .unwrap()
+                .operation,
+            "InviteUsers"
+        );
+        let e = r("POST", "/accounts/a/users", "operation=bogus").unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::BadRequest);
+        assert!(e.message.contains("bogus"));
+        assert!(r("GET", "/accounts/a/users", "operation=create").is_err());
+        assert_eq!(
+            r("GET", "/search", "type=phone-numbers").unwrap().operation,
+            "SearchAvailablePhoneNumbers"
+        );
+    }
+
+    #[test]
+    fn labels_split_before_decoding() {
+        let route = r("GET", "/accounts/a%2Fb/users/u%201", "").unwrap();
+        assert_eq!(route.operation, "GetUser");
+        assert_eq!(route.labels, vec!["a/b".to_string(), "u 1".to_string()]);
+        assert_eq!(
+            r("GET", "/accounts//users", "").unwrap().labels,
+            vec![String::new()]
+        );
+    }
+
+    #[test]
+    fn unknown_routes_name_method_and_path() {
+        let e = r("PATCH", "/accounts", "").unwrap_err();
+        assert!(e.message.contains("PATCH /accounts"));
+        let e = r("GET", "/nothing/here", "").unwrap_err();
+        assert!(e.message.contains("GET /nothing/here"));
+    }
+
+    #[test]
+    fn every_model_operation_is_bound_once() {
+        let mut names: Vec<&str> = BINDINGS.iter().map(|b| b.operation).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), BINDINGS.len());
+        assert_eq!(names.len(), 62);
+    }
+
+    #[test]
+    fn repeated_query_members_are_refused() {
+        let q = Query::parse(Some("max-results=1&max-results=2")).unwrap();
+        assert!(q.get("max-results").is_err());
+        assert_eq!(
+            Query::parse(Some("a=%2B+b")).unwrap().get("a").unwrap(),
+            Some("++b")
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Input validation in the service's own words.
+//!
+//! Clients check only required members and minimums; the server enforces the rest of the
+//! model's constraints (max, pattern, enum, list bounds). Every violation of one request is
+//! collected and answered together, as AWS does:
+//!
+//! `1 validation error detected: Value '500' at 'maxResults' failed to satisfy constraint:
+//! Member must have value less than or equal to 200`
+
+use std::sync::LazyLock;
+
+use regex_lite::Regex;
+
+use crate::error::ApiError;
+
+/// `EmailAddress` pattern of the model (a search, not anchored, as the model's patterns are).
+pub const EMAIL_PATTERN: &str = r".+@.+\..+";
+/// `NonEmptyString` and `AccountName` pattern.
+pub const NON_EMPTY_PATTERN: &str = r".*\S.*";
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMAIL_PATTERN).expect("pattern"));
+static NON_EMPTY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(NON_EMPTY_PATTERN).expect("pattern"));
+
+/// The violations found so far in one request.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<String>);
+
+/// How a value is shown in a message: sensitive members (emails, phone numbers) are not echoed.
+fn shown(value: &str, sensitive: bool) -> String {
+    if sensitive {
+        "Value".to_string()
+    } else {
+        format!("Value '{value}'")
+    }
+}
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, value: String, member: &str, constraint: &str) {
+        self.0.push(format!(
+            "{value} at '{member}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    /// A required member is absent.
+    pub fn missing(&mut self, member: &str) {
+        self.push("Value null".into(), member, "Member must not be null");
+    }
+
+    /// A string's length in characters lies within `min..=max` (either bound optional).
+    pub fn length(
+        &mut self,
+        member: &str,
+        value: &str,
+        min: Option<usize>,
+        max: Option<usize>,
+        sensitive: bool,
+    ) {
+        let len = value.chars().count();
+        if let Some(min) = min
+            && len < min
+        {
+            self.push(
+                shown(value, sensitive),
+                member,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if let Some(max) = max
+            && len > max
+        {
+            self.push(
+                shown(value, sensitive),
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// A string matches the model's pattern.
+    pub fn pattern(&mut self, member: &str, value: &str, pattern: &str, sensitive: bool) {
+        let ok = match pattern {
+            EMAIL_PATTERN => EMAIL.is_match(value),
+            NON_EMPTY_PATTERN => NON_EMPTY.is_match(value),
+            other => Regex::new(other).is_ok_and(|r| r.is_match(value)),
+        };
+        if !ok {
+            self.push(
+                shown(value, sensitive),
+                member,
+                &format!("Member must satisfy regular expression pattern: {pattern}"),
+            );
+        }
+    }
+
+    /// An email address (`EmailAddress`: sensitive, patterned).
+    pub fn email(&mut self, member: &str, value: &str) {
+        self.pattern(member, value, EMAIL_PATTERN, true);
+    }
+
+    /// A `NonEmptyString`, such as an id in the path.
+    pub fn non_empty(&mut self, member: &str, value: &str) {
+        self.pattern(member, value, NON_EMPTY_PATTERN, false);
+    }
+
+    /// A value of an enum, parsed by `parse`; `choices` lists the set as `[A, B]`.
+    pub fn enumeration<T>(
+        &mut self,
+        member: &str,
+        value: &str,
+        parse: fn(&str) -> Option<T>,
+        choices: String,
+    ) -> Option<T> {
+        let parsed = parse(value);
+        if parsed.is_none() {
+            self.push(
+                shown(value, false),
+                member,
+                &format!("Member must satisfy enum value set: {choices}"),
+            );
+        }
+        parsed
+    }
+
+    /// An integer query value within `min..=max`.
+    pub fn integer(&mut self, member: &str, value: &str, min: i64, max: i64) -> Option<i64> {
+        let Ok(n) = value.trim().parse::<i64>() else {
+            self.push(shown(value, false), member, "Member must be an integer");
+            return None;
+        };
+        if n < min {
+            self.push(
+                shown(value, false),
+                member,
+                &format!("Member must have value greater than or equal to {min}"),
+            );
+            return None;
+        }
+        if n > max {
+            self.push(
+                shown(value, false),
+                member,
+                &format!("Member must have value less than or equal to {max}"),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// A list's length lies within `min..=max`.
+    pub fn list_length(&mut self, member: &str, len: usize, min: usize, max: usize) {
+        if len < min {
+            self.push(
+                "Value".into(),
+                member,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if len > max {
+            self.push(
+                "Value".into(),
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// `Ok` when nothing was violated, else one `BadRequestException` listing every violation.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::bad_request(format!(
+                "1 validation error detected: {}",
+                self.0[0]
+            ))),
+            n => Err(ApiError::bad_request(format!(
+                "{n} validation errors detected: {}",
+                self.0.join("; ")
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_matches_aws_style() {
+        let mut v = Violations::new();
+        v.integer("maxResults", "500", 1, 200);
+        assert_eq!(
+            v.finish().unwrap_err().message,
+            "1 validation error detected: Value '500' at 'maxResults' failed to satisfy \
+             constraint: Member must have value less than or equal to 200"
+        );
+    }
+
+    #[test]
+    fn collects_every_violation_and_hides_sensitive_values() {
+        let mut v = Violations::new();
+        v.email("userEmail", "secret-not-an-email");
+        v.non_empty("accountId", "  ");
+        let e = v.finish().unwrap_err();
+        assert!(e.message.starts_with("2 validation errors detected: "));
+        assert!(!e.message.contains("secret-not-an-email"));
+        assert!(e.message.contains("Value '  ' at 'accountId'"));
+    }
+
+    #[test]
+    fn email_pattern_is_the_models() {
+        for ok in ["a@b.c", "first.last+tag@example.co.uk", "ÉLODIE@exemple.fr"] {
+            assert!(EMAIL.is_match(ok), "{ok}");
+        }
+        for bad in ["", "a@b", "@b.c", "a@.c", "abc", "a@b."] {
+            assert!(!EMAIL.is_match(bad), "{bad}");
+        }
+    }
+}
