@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use belfry::demo;
-use belfry::server::{Config, Server};
-use belfry::store::{AccessKey, Location, Store};
+use belfry::server::Server;
+use belfry::store::{AccessKey, Location, PoolSettings, Store};
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +41,9 @@ struct StoreArgs {
     /// A database URL (postgres://user@host:port/db); overrides --data.
     #[arg(long, env = "BELFRY_DATABASE_URL")]
     database_url: Option<String>,
+    /// The most database connections this process opens.
+    #[arg(long, env = "BELFRY_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    db_max_connections: u32,
 }
 
 impl StoreArgs {
@@ -49,6 +52,17 @@ impl StoreArgs {
             Some(url) => Location::Url(url.clone()),
             None => Location::Dir(self.data.clone()),
         }
+    }
+
+    fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections.max(1),
+            ..PoolSettings::default()
+        }
+    }
+
+    async fn open(&self) -> Result<Store, AnyError> {
+        Ok(Store::open_with(&self.location(), self.pool()).await?)
     }
 }
 
@@ -139,7 +153,7 @@ async fn create_key(
     store: &StoreArgs,
 ) -> Result<(), AnyError> {
     check_aws_account_id(aws_account_id)?;
-    let store = Store::open(&store.location()).await?;
+    let store = store.open().await?;
     let key = AccessKey::generate(aws_account_id, read_only);
     store.insert_key(&key).await?;
     store.close().await;
@@ -171,12 +185,8 @@ async fn serve(args: ServeArgs) -> Result<(), AnyError> {
             );
         }
     };
-    let config = Config {
-        listen: args.listen,
-        location: args.store.location(),
-        root_key,
-    };
-    let server = Server::bind(&config).await?;
+    let store = args.store.open().await?;
+    let server = Server::bind_with_store(&args.listen, store, root_key).await?;
     let endpoint = format!("http://{}", server.local_addr());
     let mut out = std::io::stdout().lock();
     writeln!(out, "Belfry listening on {endpoint}")?;

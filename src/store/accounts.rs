@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Result, Store, StoreError};
+use super::{Backend, Result, Store, StoreError, Tx};
 use crate::model::{Account, AccountStatus, AccountType, License};
 use crate::time::now_millis;
 
@@ -99,13 +99,43 @@ impl Store {
         account_from_row(&row)
     }
 
+    /// In a write transaction: fails with `AccountNotFound` unless the account exists and
+    /// `owner` owns it, and holds the account row until commit so that writes to one account
+    /// (and its users) are serialised. Returns the account's default license.
+    ///
+    /// SQLite's `BEGIN IMMEDIATE` already holds the one write lock; PostgreSQL locks the row.
+    pub(super) async fn lock_account(
+        &self,
+        tx: &mut Tx,
+        owner: &str,
+        account_id: &str,
+    ) -> Result<License> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT default_license FROM accounts WHERE account_id = $1 AND aws_account_id = $2"
+            }
+            Backend::Postgres => {
+                "SELECT default_license FROM accounts WHERE account_id = $1 AND aws_account_id = $2 \
+                 FOR UPDATE"
+            }
+        };
+        let license: Option<String> = sqlx::query_scalar(sql)
+            .bind(account_id)
+            .bind(owner)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let license = license.ok_or(StoreError::AccountNotFound)?;
+        License::parse(&license)
+            .ok_or_else(|| StoreError::Internal("invalid default_license in accounts row".into()))
+    }
+
     /// Fails with `AccountNotFound` unless the account exists and `owner` owns it.
     pub(super) async fn check_owner<'e, E>(executor: E, owner: &str, account_id: &str) -> Result<()>
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
     {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM accounts WHERE account_id = $1 AND aws_account_id = $2",
+            "SELECT CAST(1 AS BIGINT) FROM accounts WHERE account_id = $1 AND aws_account_id = $2",
         )
         .bind(account_id)
         .bind(owner)
@@ -178,7 +208,7 @@ impl Store {
         default_license: Option<License>,
     ) -> Result<Account> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         sqlx::query(
             "UPDATE accounts SET name = COALESCE($1, name),
                 default_license = COALESCE($2, default_license)
@@ -196,7 +226,7 @@ impl Store {
     /// Deletes the account with its users, once every user is suspended.
     pub async fn delete_account(&self, owner: &str, account_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let active: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE account_id = $1 AND registration_status <> 'Suspended'",
         )

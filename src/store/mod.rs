@@ -37,6 +37,16 @@ impl Backend {
     /// The statement that opens a write transaction. SQLite must take its write lock up
     /// front (`IMMEDIATE`): a deferred transaction that reads and then writes fails with
     /// `SQLITE_BUSY` instead of waiting when another writer got there first.
+    /// The collation under which keys sort by their bytes (the order ListUsers and
+    /// ListAccounts page in). SQLite's default `BINARY` already does; PostgreSQL's default
+    /// follows the database locale, so key columns name `"C"` there.
+    fn byte_order_collation(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " COLLATE \"C\"",
+        }
+    }
+
     fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -117,6 +127,9 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// A transaction on the store's pool.
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
 /// Where the store lives.
 #[derive(Debug, Clone)]
 pub enum Location {
@@ -137,7 +150,8 @@ pub struct Store {
 /// The name of the SQLite file inside the data directory.
 pub const DB_FILE: &str = "belfry.db";
 
-/// The schema, one statement per entry. Both dialects accept each statement as written.
+/// The schema, one statement per entry. Both dialects accept each statement as written, once
+/// `{C}` is replaced by [`Backend::byte_order_collation`].
 const SCHEMA_V1: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS access_keys (
         access_key_id TEXT PRIMARY KEY,
@@ -146,7 +160,7 @@ const SCHEMA_V1: &[&str] = &[
         read_only BIGINT NOT NULL,
         created_ms BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS accounts (
-        account_id TEXT PRIMARY KEY,
+        account_id TEXT{C} PRIMARY KEY,
         aws_account_id TEXT NOT NULL,
         name TEXT NOT NULL,
         account_type TEXT NOT NULL,
@@ -160,8 +174,8 @@ const SCHEMA_V1: &[&str] = &[
         ON accounts (aws_account_id, created_ms, account_id)",
     "CREATE TABLE IF NOT EXISTS users (
         user_id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL REFERENCES accounts (account_id),
-        email_key TEXT NOT NULL,
+        account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+        email_key TEXT{C} NOT NULL,
         primary_email TEXT NOT NULL,
         primary_provisioned_number TEXT,
         display_name TEXT,
@@ -189,9 +203,33 @@ const SCHEMA_V1: &[&str] = &[
         PRIMARY KEY (aws_account_id, e164))",
 ];
 
+/// Connection pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed) the store and brings its schema up to date.
+    /// Opens (creating if needed) the store with default pool settings and brings its schema
+    /// up to date.
     pub async fn open(location: &Location) -> Result<Store> {
+        Self::open_with(location, PoolSettings::default()).await
+    }
+
+    /// Opens the store with these pool settings.
+    pub async fn open_with(location: &Location, pool: PoolSettings) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match location {
             Location::Dir(dir) => (prepare_sqlite_dir(dir)?, Backend::Sqlite),
@@ -210,8 +248,8 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let mut pool_options = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5));
+            .max_connections(pool.max_connections)
+            .acquire_timeout(pool.acquire_timeout);
         if backend == Backend::Sqlite {
             pool_options = pool_options.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -251,7 +289,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    async fn begin_write(&self) -> Result<Tx> {
         Ok(self.pool.begin_with(self.backend.begin_write()).await?)
     }
 
@@ -268,7 +306,8 @@ impl Store {
         let version: i64 = version.and_then(|v| v.parse().ok()).unwrap_or(0);
         if version < 1 {
             for statement in SCHEMA_V1 {
-                tx.execute(*statement).await?;
+                let statement = statement.replace("{C}", self.backend.byte_order_collation());
+                tx.execute(sqlx::AssertSqlSafe(statement)).await?;
             }
             sqlx::query(
                 "INSERT INTO belfry_meta (name, value) VALUES ('schema_version', '1')

@@ -10,7 +10,7 @@ use rand::Rng;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, Tx};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
 };
@@ -176,28 +176,11 @@ impl Store {
         Ok(())
     }
 
-    /// The account's default license, checking ownership on the way.
-    async fn default_license<'e, E>(executor: E, owner: &str, account_id: &str) -> Result<License>
-    where
-        E: sqlx::Executor<'e, Database = sqlx::Any>,
-    {
-        let license: Option<String> = sqlx::query_scalar(
-            "SELECT default_license FROM accounts WHERE account_id = $1 AND aws_account_id = $2",
-        )
-        .bind(account_id)
-        .bind(owner)
-        .fetch_optional(executor)
-        .await?;
-        let license = license.ok_or(StoreError::AccountNotFound)?;
-        License::parse(&license)
-            .ok_or_else(|| StoreError::Internal("invalid default_license in accounts row".into()))
-    }
-
     /// Creates one user, `Unregistered`, with the account's default license.
     /// An email already in the account (case-insensitively) is `EmailTaken`.
     pub async fn create_user(&self, owner: &str, account_id: &str, new: &NewUser) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        let license = Self::default_license(&mut *tx, owner, account_id).await?;
+        let license = self.lock_account(&mut tx, owner, account_id).await?;
         let user = User {
             user_id: uuid::Uuid::new_v4().to_string(),
             account_id: account_id.to_string(),
@@ -222,7 +205,7 @@ impl Store {
     /// All or nothing.
     pub async fn insert_users(&self, owner: &str, account_id: &str, users: &[User]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         for user in users {
             Self::insert_user(&mut *tx, user).await?;
         }
@@ -240,16 +223,17 @@ impl Store {
         user_type: UserType,
     ) -> Result<Vec<Invite>> {
         let mut tx = self.begin_write().await?;
-        let license = Self::default_license(&mut *tx, owner, account_id).await?;
+        let license = self.lock_account(&mut tx, owner, account_id).await?;
         let now = now_millis();
         let mut invites = Vec::with_capacity(emails.len());
         for email in emails {
-            let taken: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM users WHERE account_id = $1 AND email_key = $2")
-                    .bind(account_id)
-                    .bind(email_key(email))
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let taken: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(1 AS BIGINT) FROM users WHERE account_id = $1 AND email_key = $2",
+            )
+            .bind(account_id)
+            .bind(email_key(email))
+            .fetch_optional(&mut *tx)
+            .await?;
             let status = if taken.is_some() {
                 InviteStatus::Failed
             } else {
@@ -349,7 +333,7 @@ impl Store {
     /// with their account).
     pub async fn delete_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let done = sqlx::query("DELETE FROM users WHERE account_id = $1 AND user_id = $2")
             .bind(account_id)
             .bind(user_id)
@@ -365,11 +349,7 @@ impl Store {
 
 impl Store {
     /// Reads one user of an account inside a transaction.
-    async fn load_user(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        account_id: &str,
-        user_id: &str,
-    ) -> Result<Option<UserRecord>> {
+    async fn load_user(tx: &mut Tx, account_id: &str, user_id: &str) -> Result<Option<UserRecord>> {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND user_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -382,10 +362,7 @@ impl Store {
 
     /// Writes a user's mutable columns back, with its JSON rendered anew, so that GetUser and
     /// every later ListUsers page see the change at once.
-    async fn save_user(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        record: &UserRecord,
-    ) -> Result<()> {
+    async fn save_user(tx: &mut Tx, record: &UserRecord) -> Result<()> {
         let user = &record.user;
         let alexa = user.alexa.as_ref();
         sqlx::query(
@@ -422,7 +399,7 @@ impl Store {
         change: impl FnOnce(&mut UserRecord) -> T,
     ) -> Result<(User, T)> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
             .ok_or(StoreError::UserNotFound)?;
@@ -457,7 +434,7 @@ impl Store {
         items: &[(String, UserChange)],
     ) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let mut missing = Vec::new();
         for (user_id, change) in items {
             match Self::load_user(&mut tx, account_id, user_id).await? {
@@ -484,7 +461,7 @@ impl Store {
         suspend: bool,
     ) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let mut missing = Vec::new();
         for user_id in user_ids {
             let Some(mut record) = Self::load_user(&mut tx, account_id, user_id).await? else {
@@ -576,7 +553,7 @@ impl Store {
         telephony: Telephony,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let done = sqlx::query(
             "UPDATE users SET inbound_calling = $1, outbound_calling = $2, sms = $3
              WHERE account_id = $4 AND user_id = $5",
@@ -605,7 +582,7 @@ impl Store {
         e164: &str,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
             .ok_or(StoreError::UserNotFound)?;
@@ -647,7 +624,7 @@ impl Store {
         user_id: &str,
     ) -> Result<User> {
         let mut tx = self.begin_write().await?;
-        Self::check_owner(&mut *tx, owner, account_id).await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
             .ok_or(StoreError::UserNotFound)?;
