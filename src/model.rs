@@ -173,12 +173,13 @@ impl User {
     }
 }
 
-/// The key under which an email is unique and ordered: Unicode lower case of the trimmed text.
+/// The key under which an email is unique and ordered: its Unicode lower case, nothing else
+/// (no trimming), so a `user-email` filter is an exact, case-insensitive match.
 ///
 /// Done here in Rust, not in SQL, because SQLite's `lower()` folds ASCII only, and both
 /// backends must agree that `ÉLODIE@example.com` and `élodie@example.com` are one address.
 pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.to_lowercase()
 }
 
 #[cfg(test)]

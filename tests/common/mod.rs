@@ -1,0 +1,436 @@
+//! Shared harness of the integration tests: a Belfry server on a temporary store, bound to a
+//! free port and spawned on the test's tokio runtime, with aws-sdk-chime clients for its keys,
+//! a raw SigV4-signed HTTP client for wire-level checks, and helpers to seed users in bulk.
+
+#![allow(dead_code)]
+
+use std::fmt::Debug;
+use std::time::SystemTime;
+
+use aws_sdk_chime::config::http::HttpResponse;
+use aws_sdk_chime::config::retry::RetryConfig;
+use aws_sdk_chime::config::{BehaviorVersion, Region};
+use aws_sdk_chime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use belfry::model::{License, RegistrationStatus, User, UserType, email_key};
+use belfry::server::{Config, Server};
+use belfry::store::{AccessKey, Location, Store, generate_pin};
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+
+/// The AWS account id of the root key.
+pub const ROOT_AWS_ACCOUNT: &str = "111111111111";
+
+/// A running server on its own temporary store.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// The store the server serves (the same database, usable directly).
+    pub store: Store,
+    /// The root key (read-write, AWS account [`ROOT_AWS_ACCOUNT`]).
+    pub root: AccessKey,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Declared last: the directory must outlive the server using it.
+    _dir: TempDir,
+}
+
+impl TestServer {
+    /// Opens a store in a fresh temporary directory, binds a server on a free port and spawns it.
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let root = AccessKey::generate(ROOT_AWS_ACCOUNT, false);
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            location: Location::Dir(dir.path().join("data")),
+            root_key: Some(root.clone()),
+        };
+        let server = Server::bind(&config).await.expect("server binds");
+        let endpoint = format!("http://{}", server.local_addr());
+        let store = server.store().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(server.run_until(async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            endpoint,
+            store,
+            root,
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+
+    /// A client signing with the root key.
+    pub fn client(&self) -> aws_sdk_chime::Client {
+        self.client_for(&self.root)
+    }
+
+    /// A client signing with `key` (which need not exist in the store).
+    pub fn client_for(&self, key: &AccessKey) -> aws_sdk_chime::Client {
+        client_for_endpoint(&self.endpoint, key)
+    }
+
+    /// A new random key for `aws_account_id`, stored so that the server accepts it.
+    pub async fn new_key(&self, aws_account_id: &str, read_only: bool) -> AccessKey {
+        let key = AccessKey::generate(aws_account_id, read_only);
+        self.store.insert_key(&key).await.expect("insert key");
+        key
+    }
+
+    /// A Chime account owned by the root key's AWS account, made directly in the store.
+    pub async fn account(&self, name: &str) -> String {
+        self.store
+            .create_account(ROOT_AWS_ACCOUNT, name)
+            .await
+            .expect("create account")
+            .account_id
+    }
+
+    /// A raw SigV4-signed request with the root key, for checks the SDK cannot make.
+    pub async fn raw(&self, method: &str, path_and_query: &str, body: &str) -> RawResponse {
+        raw_request(&self.endpoint, &self.root, method, path_and_query, body).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// An aws-sdk-chime client for `endpoint` with `key`, retries disabled.
+pub fn client_for_endpoint(endpoint: &str, key: &AccessKey) -> aws_sdk_chime::Client {
+    let credentials = aws_credential_types::Credentials::new(
+        key.access_key_id.clone(),
+        key.secret_access_key.clone(),
+        None,
+        None,
+        "belfry-tests",
+    );
+    let config = aws_sdk_chime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(credentials)
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_chime::Client::from_conf(config)
+}
+
+// ---------------------------------------------------------------------------------------
+// Seeding users
+// ---------------------------------------------------------------------------------------
+
+/// A `User` as CreateUser would make it, with the given email and type.
+pub fn make_user(account_id: &str, email: &str, user_type: UserType) -> User {
+    User {
+        user_id: uuid::Uuid::new_v4().to_string(),
+        account_id: account_id.to_string(),
+        primary_email: email.to_string(),
+        primary_provisioned_number: None,
+        display_name: Some(format!("Display {email}")),
+        license_type: License::Pro,
+        user_type,
+        registration_status: RegistrationStatus::Unregistered,
+        invitation_status: None,
+        registered_on_ms: None,
+        invited_on_ms: None,
+        alexa: None,
+        personal_pin: generate_pin(),
+    }
+}
+
+/// The user type of the `i`-th seeded user: every third one is a `SharedDevice`.
+pub fn seeded_type(i: usize) -> UserType {
+    if i % 3 == 2 {
+        UserType::SharedDevice
+    } else {
+        UserType::PrivateUser
+    }
+}
+
+/// The email of the `i`-th seeded user. Case varies, and emails are not created in their
+/// listing order, so that the listing really sorts.
+pub fn seeded_email(i: usize) -> String {
+    // A permutation of 0..10_007 so that creation order is not email order.
+    let n = (i * 7_919) % 10_007;
+    match i % 4 {
+        0 => format!("user{n:05}@example.com"),
+        1 => format!("User{n:05}@Example.com"),
+        2 => format!("USER{n:05}@EXAMPLE.COM"),
+        _ => format!("uSer{n:05}-é@example.org"),
+    }
+}
+
+/// Creates `n` users in the account in one transaction (see [`seeded_email`] and
+/// [`seeded_type`]) and returns them.
+pub async fn seed_users(store: &Store, owner: &str, account_id: &str, n: usize) -> Vec<User> {
+    let users: Vec<User> = (0..n)
+        .map(|i| make_user(account_id, &seeded_email(i), seeded_type(i)))
+        .collect();
+    store
+        .insert_users(owner, account_id, &users)
+        .await
+        .expect("insert users");
+    users
+}
+
+/// The ListUsers order: email case-insensitively (Unicode lower case), then user id.
+pub fn sort_users(users: &mut [User]) {
+    users.sort_by(|a, b| {
+        (email_key(&a.primary_email), &a.user_id).cmp(&(email_key(&b.primary_email), &b.user_id))
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/// What a failed call returned, for error assertions.
+#[derive(Debug)]
+pub struct Failure<E> {
+    /// The typed (modeled) error.
+    pub err: E,
+    pub status: u16,
+    /// The `x-amzn-ErrorType` header.
+    pub error_type: Option<String>,
+    /// The `x-amzn-RequestId` header.
+    pub request_id: Option<String>,
+    /// The body, parsed as JSON (`Null` if it was not JSON).
+    pub body: serde_json::Value,
+}
+
+impl<E: ProvideErrorMetadata> Failure<E> {
+    /// The error message the SDK parsed.
+    pub fn message(&self) -> String {
+        self.err.message().unwrap_or_default().to_string()
+    }
+
+    /// Asserts the wire shape every Belfry error has: status, `x-amzn-ErrorType`, a body of
+    /// `Code` and `Message`, and a request id.
+    pub fn assert_wire(&self, status: u16, shape: &str, code: &str) {
+        assert_eq!(
+            self.status, status,
+            "HTTP status of {shape}: {:?}",
+            self.body
+        );
+        assert_eq!(self.error_type.as_deref(), Some(shape), "x-amzn-ErrorType");
+        assert_eq!(self.body["Code"], code, "Code member: {:?}", self.body);
+        assert!(
+            self.body["Message"].as_str().is_some_and(|m| !m.is_empty()),
+            "Message member: {:?}",
+            self.body
+        );
+        assert_eq!(self.err.code(), Some(shape), "error code the SDK parsed");
+        assert!(
+            self.request_id.as_deref().is_some_and(|id| !id.is_empty()),
+            "x-amzn-RequestId on an error"
+        );
+    }
+}
+
+/// The service error of a call that must fail with one; panics on success or on any other
+/// kind of failure (construction, dispatch, unparseable response).
+pub fn service_error<T: Debug, E: std::error::Error + Send + Sync + 'static>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Failure<E> {
+    match result {
+        Ok(output) => panic!("expected a service error, got success: {output:?}"),
+        Err(SdkError::ServiceError(context)) => {
+            let raw = context.raw();
+            let status = raw.status().as_u16();
+            let error_type = raw.headers().get("x-amzn-ErrorType").map(str::to_string);
+            let request_id = raw.headers().get("x-amzn-RequestId").map(str::to_string);
+            let body = raw
+                .body()
+                .bytes()
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(serde_json::Value::Null);
+            Failure {
+                err: context.into_err(),
+                status,
+                error_type,
+                request_id,
+                body,
+            }
+        }
+        Err(other) => panic!(
+            "expected a service error, got: {}",
+            DisplayErrorContext(&other)
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks of values
+// ---------------------------------------------------------------------------------------
+
+/// Whether `s` is a lower-case UUID version 4 (RFC 4122 variant).
+pub fn is_uuid_v4(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
+        && b[14] == b'4'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+}
+
+/// Whether `s` is an ISO 8601 UTC instant with milliseconds: `2019-01-04T17:11:22.003Z`.
+pub fn is_iso8601_millis(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 24
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'.',
+            23 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw HTTP
+// ---------------------------------------------------------------------------------------
+
+/// A response as it came over the wire.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
+    }
+}
+
+/// Sends one SigV4-signed HTTP/1.1 request (`path_and_query` already percent-encoded) and
+/// reads the whole response.
+pub async fn raw_request(
+    endpoint: &str,
+    key: &AccessKey,
+    method: &str,
+    path_and_query: &str,
+    body: &str,
+) -> RawResponse {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+
+    let host = endpoint.trim_start_matches("http://");
+    let url = format!("{endpoint}{path_and_query}");
+    let content_length = body.len().to_string();
+    let unsigned = [
+        ("host", host),
+        ("content-type", "application/json"),
+        ("content-length", content_length.as_str()),
+    ];
+    let identity = aws_credential_types::Credentials::new(
+        key.access_key_id.clone(),
+        key.secret_access_key.clone(),
+        None,
+        None,
+        "belfry-tests",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("chime")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        url.as_str(),
+        unsigned.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .expect("signable request");
+    let (instructions, _signature) = sign(signable, &params).expect("sign").into_parts();
+
+    let mut request = format!("{method} {path_and_query} HTTP/1.1\r\n");
+    for (k, v) in unsigned {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    for (k, v) in instructions.headers() {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("connection: close\r\n\r\n");
+    request.push_str(body);
+
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write request");
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).await.expect("read response");
+    let text = String::from_utf8(bytes).expect("response is UTF-8");
+    let (head, rest) = text.split_once("\r\n\r\n").expect("response head");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Decodes a chunked transfer-encoded body.
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").expect("chunk size line");
+        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
+            .expect("chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+}
