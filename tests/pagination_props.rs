@@ -12,7 +12,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use belfry::model::{User, UserType, email_key};
-use belfry::store::{Location, Store, UserFilter, UserPage};
+use belfry::store::{Store, UserFilter, UserPage};
 use common::{make_user, sort_users};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -27,10 +27,8 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// A store in a fresh temporary directory, with one account to fill and one beside it.
-async fn fresh_store(dir: &tempfile::TempDir) -> (Store, String, String) {
-    let store = Store::open(&Location::Dir(dir.path().join("data")))
-        .await
-        .expect("open store");
+async fn fresh_store(scratch: &common::Scratch) -> (Store, String, String) {
+    let store = scratch.open().await;
     let account = store
         .create_account(OWNER, "props")
         .await
@@ -186,8 +184,8 @@ proptest! {
         sizes in prop::collection::vec(page_size(), 1..12),
     ) {
         runtime().block_on(async {
-            let dir = tempfile::tempdir().expect("temporary directory");
-            let (store, account, neighbour) = fresh_store(&dir).await;
+            let scratch = common::Scratch::new().await;
+            let (store, account, neighbour) = fresh_store(&scratch).await;
             let users: Vec<User> = specs
                 .iter()
                 .map(|(e, t)| make_user(&account, e, *t))
@@ -266,8 +264,8 @@ proptest! {
         ),
     ) {
         runtime().block_on(async {
-            let dir = tempfile::tempdir().expect("temporary directory");
-            let (store, account, _) = fresh_store(&dir).await;
+            let scratch = common::Scratch::new().await;
+            let (store, account, _) = fresh_store(&scratch).await;
             // Protected and doomed users must not share an email key.
             let protected_keys: HashSet<String> =
                 protected_specs.iter().map(|(e, _)| email_key(e)).collect();

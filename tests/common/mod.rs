@@ -21,6 +21,93 @@ use tokio::sync::oneshot;
 /// The AWS account id of the root key.
 pub const ROOT_AWS_ACCOUNT: &str = "111111111111";
 
+// ---------------------------------------------------------------------------------------
+// Scratch stores: SQLite by default, PostgreSQL with BELFRY_TEST_BACKEND=postgres
+// ---------------------------------------------------------------------------------------
+
+/// The PostgreSQL server the tests use, without a database name.
+fn postgres_base_url() -> String {
+    std::env::var("BELFRY_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+/// Whether this run tests the PostgreSQL backend (`BELFRY_TEST_BACKEND=postgres`).
+pub fn testing_postgres() -> bool {
+    std::env::var("BELFRY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A store location that exists for one test: a temporary directory, or a uniquely named
+/// PostgreSQL database that is dropped when this value is.
+pub struct Scratch {
+    pub location: Location,
+    database: Option<String>,
+    _dir: TempDir,
+}
+
+impl Scratch {
+    /// A fresh location on the backend this run tests.
+    pub async fn new() -> Scratch {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        if !testing_postgres() {
+            return Scratch {
+                location: Location::Dir(dir.path().join("data")),
+                database: None,
+                _dir: dir,
+            };
+        }
+        let name = format!("belfry_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = format!("{}/postgres", postgres_base_url());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required by this run: {e}"));
+        sqlx::Executor::execute(
+            &mut conn,
+            sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+        )
+        .await
+        .expect("create test database");
+        Scratch {
+            location: Location::Url(format!("{}/{name}", postgres_base_url())),
+            database: Some(name),
+            _dir: dir,
+        }
+    }
+
+    /// Opens a store on this location.
+    pub async fn open(&self) -> Store {
+        Store::open(&self.location).await.expect("store opens")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Some(name) = self.database.take() else {
+            return;
+        };
+        // Drop may run inside a runtime; use a thread of its own to reach PostgreSQL.
+        let admin = format!("{}/postgres", postgres_base_url());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await?;
+                sqlx::Executor::execute(
+                    &mut conn,
+                    sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+                )
+                .await
+                .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop a test database: {dropped:?}");
+        }
+    }
+}
+
 /// A running server on its own temporary store.
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`.
@@ -30,18 +117,23 @@ pub struct TestServer {
     /// The root key (read-write, AWS account [`ROOT_AWS_ACCOUNT`]).
     pub root: AccessKey,
     shutdown: Option<oneshot::Sender<()>>,
-    // Declared last: the directory must outlive the server using it.
-    _dir: TempDir,
+    // Declared last: the store must outlive the server using it.
+    scratch: Scratch,
 }
 
 impl TestServer {
     /// Opens a store in a fresh temporary directory, binds a server on a free port and spawns it.
     pub async fn start() -> TestServer {
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let scratch = Scratch::new().await;
         let root = AccessKey::generate(ROOT_AWS_ACCOUNT, false);
+        Self::serve(scratch, root).await
+    }
+
+    /// Binds a server for `root` on the scratch store and spawns it.
+    async fn serve(scratch: Scratch, root: AccessKey) -> TestServer {
         let config = Config {
             listen: "127.0.0.1:0".into(),
-            location: Location::Dir(dir.path().join("data")),
+            location: scratch.location.clone(),
             root_key: Some(root.clone()),
         };
         let server = Server::bind(&config).await.expect("server binds");
@@ -56,8 +148,19 @@ impl TestServer {
             store,
             root,
             shutdown: Some(tx),
-            _dir: dir,
+            scratch,
         }
+    }
+
+    /// Another server (a replica) on the same store, with the same root key.
+    pub async fn replica(&self) -> TestServer {
+        // The replica owns no database of its own: dropping it drops nothing.
+        let scratch = Scratch {
+            location: self.scratch.location.clone(),
+            database: None,
+            _dir: tempfile::tempdir().expect("temporary directory"),
+        };
+        Self::serve(scratch, self.root.clone()).await
     }
 
     /// A client signing with the root key.
