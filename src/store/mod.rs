@@ -109,12 +109,15 @@ impl From<sqlx::Error> for StoreError {
                 {
                     StoreError::Unavailable(e)
                 } else if db.is_unique_violation() {
-                    // The only unique keys a request can collide on: a user's email within
-                    // its account, and a phone number within an AWS account.
-                    if db.message().contains("phone_numbers") {
+                    // The unique keys a request can collide on: a user's email within its
+                    // account (`users.email_key`), a phone number within an AWS account.
+                    let message = db.message();
+                    if message.contains("phone_numbers") {
                         StoreError::NumberTaken
-                    } else {
+                    } else if message.contains("email_key") {
                         StoreError::EmailTaken
+                    } else {
+                        StoreError::Internal(e.to_string())
                     }
                 } else {
                     StoreError::Internal(e.to_string())
@@ -295,6 +298,13 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // Replicas starting together migrate one at a time: concurrent `CREATE TABLE IF
+            // NOT EXISTS` collide in PostgreSQL's catalog. (SQLite's BEGIN IMMEDIATE already
+            // excludes every other writer.)
+            tx.execute("SELECT pg_advisory_xact_lock(4242018050100)")
+                .await?;
+        }
         tx.execute(
             "CREATE TABLE IF NOT EXISTS belfry_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         )
