@@ -366,6 +366,69 @@ pub fn service_error<T: Debug, E: std::error::Error + Send + Sync + 'static>(
     }
 }
 
+/// What one SDK call answered, reduced to what a table of calls compares: success, or the
+/// HTTP status, `x-amzn-ErrorType` and message of an error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireOutcome {
+    Success,
+    Error {
+        status: u16,
+        error_type: Option<String>,
+        /// The error code the SDK parsed (what picks the typed exception).
+        code: Option<String>,
+        message: String,
+    },
+}
+
+impl WireOutcome {
+    /// `(status, x-amzn-ErrorType)` of an error; `None` on success.
+    pub fn error(&self) -> Option<(u16, Option<&str>)> {
+        match self {
+            WireOutcome::Success => None,
+            WireOutcome::Error {
+                status, error_type, ..
+            } => Some((*status, error_type.as_deref())),
+        }
+    }
+
+    /// The error code the SDK parsed; `None` on success.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            WireOutcome::Success => None,
+            WireOutcome::Error { code, .. } => code.as_deref(),
+        }
+    }
+
+    /// The error message (empty on success).
+    pub fn message(&self) -> &str {
+        match self {
+            WireOutcome::Success => "",
+            WireOutcome::Error { message, .. } => message,
+        }
+    }
+}
+
+/// Reduces any SDK call's result to a [`WireOutcome`], through the raw response of the
+/// error. Panics when no response came back (construction or dispatch failure).
+pub fn wire_outcome<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> WireOutcome
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let err = match result {
+        Ok(_) => return WireOutcome::Success,
+        Err(err) => err,
+    };
+    let Some(raw) = err.raw_response() else {
+        panic!("no response to the call: {}", DisplayErrorContext(&err));
+    };
+    WireOutcome::Error {
+        status: raw.status().as_u16(),
+        error_type: raw.headers().get("x-amzn-ErrorType").map(str::to_string),
+        code: err.code().map(str::to_string),
+        message: err.message().unwrap_or_default().to_string(),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Checks of values
 // ---------------------------------------------------------------------------------------
