@@ -72,6 +72,8 @@ impl ErrorKind {
 pub struct ApiError {
     pub kind: ErrorKind,
     pub message: String,
+    /// Seconds the client should wait before retrying, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -79,6 +81,15 @@ impl ApiError {
         ApiError {
             kind,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A request over its caller's rate limit; a token is there again in `retry_after_secs`.
+    pub fn throttled(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(ErrorKind::Throttled, message)
         }
     }
 

@@ -3,7 +3,7 @@
 //! Data flows one way through the modules of this crate:
 //!
 //! ```text
-//! HTTP (server) -> auth (SigV4, principal) -> api (route, parse, validate)
+//! HTTP (server) -> auth (SigV4, principal) -> throttle -> api (route, parse, validate)
 //!      -> store (SQL) -> typed output / ready JSON -> HTTP
 //! ```
 //!
@@ -13,13 +13,21 @@
 //!   service model bounds it, and calls the store.
 //! * [`store`] keeps accounts, users and keys in SQL; it knows nothing of HTTP.
 //! * [`error`] is the one error type, mapped to the Chime wire shape.
+//! * [`throttle`] and [`faults`] limit requests per key and fail them on purpose;
+//!   [`admin`] manages faults and data at run time; [`metrics`] counts what happened.
+//! * [`config`] reads the TOML config file of `belfry serve`.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod demo;
 pub mod error;
+pub mod faults;
+pub mod metrics;
 pub mod model;
 pub mod server;
 pub mod store;
+pub mod throttle;
 pub mod time;
 pub mod token;

@@ -469,6 +469,11 @@ pub fn route(method: &str, raw_path: &str, query: &Query) -> Result<Route, ApiEr
     }
 }
 
+/// Whether `name` is an operation of the Chime model.
+pub fn is_operation(name: &str) -> bool {
+    BINDINGS.iter().any(|b| b.operation == name)
+}
+
 /// Whether an operation only reads. Every read of the Chime model is a GET.
 pub fn is_read_only(method: &str) -> bool {
     method == "GET" || method == "HEAD"

@@ -206,6 +206,17 @@ const SCHEMA_V1: &[&str] = &[
         PRIMARY KEY (aws_account_id, e164))",
 ];
 
+/// How many connections the pool holds right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, idle or in use.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
 /// Connection pool settings.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -290,6 +301,33 @@ impl Store {
     /// Closes every connection; pending writes are already committed.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The pool's current usage.
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Deletes every account, user and phone number, in one transaction. Access keys and the
+    /// page-token secret stay, so callers keep their credentials.
+    pub async fn wipe(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for table in ["phone_numbers", "users", "accounts"] {
+            tx.execute(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn begin_write(&self) -> Result<Tx> {

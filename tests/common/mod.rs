@@ -12,7 +12,7 @@ use aws_sdk_chime::config::retry::RetryConfig;
 use aws_sdk_chime::config::{BehaviorVersion, Region};
 use aws_sdk_chime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use belfry::model::{License, RegistrationStatus, User, UserType, email_key};
-use belfry::server::{Config, Server};
+use belfry::server::{Server, ServerOptions};
 use belfry::store::{AccessKey, Location, Store, generate_pin};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -124,19 +124,26 @@ pub struct TestServer {
 impl TestServer {
     /// Opens a store in a fresh temporary directory, binds a server on a free port and spawns it.
     pub async fn start() -> TestServer {
+        Self::start_with(ServerOptions::default()).await
+    }
+
+    /// Like [`TestServer::start`], with these options (a fresh root key replaces theirs).
+    pub async fn start_with(options: ServerOptions) -> TestServer {
         let scratch = Scratch::new().await;
         let root = AccessKey::generate(ROOT_AWS_ACCOUNT, false);
-        Self::serve(scratch, root).await
+        Self::serve(scratch, root, options).await
     }
 
     /// Binds a server for `root` on the scratch store and spawns it.
-    async fn serve(scratch: Scratch, root: AccessKey) -> TestServer {
-        let config = Config {
-            listen: "127.0.0.1:0".into(),
-            location: scratch.location.clone(),
+    async fn serve(scratch: Scratch, root: AccessKey, options: ServerOptions) -> TestServer {
+        let store = scratch.open().await;
+        let options = ServerOptions {
             root_key: Some(root.clone()),
+            ..options
         };
-        let server = Server::bind(&config).await.expect("server binds");
+        let server = Server::bind_with("127.0.0.1:0", store, options)
+            .await
+            .expect("server binds");
         let endpoint = format!("http://{}", server.local_addr());
         let store = server.store().clone();
         let (tx, rx) = oneshot::channel::<()>();
@@ -160,7 +167,7 @@ impl TestServer {
             database: None,
             _dir: tempfile::tempdir().expect("temporary directory"),
         };
-        Self::serve(scratch, self.root.clone()).await
+        Self::serve(scratch, self.root.clone(), ServerOptions::default()).await
     }
 
     /// A client signing with the root key.
