@@ -158,14 +158,13 @@ impl Store {
                AND ($2 IS NULL OR substr(name, 1, length($2)) = $2)
                AND ($3 IS NULL OR EXISTS (SELECT 1 FROM users u
                                           WHERE u.account_id = a.account_id AND u.email_key = $3))
-               AND ($4 IS NULL OR (created_ms, account_id) > ($4, $5))
+               AND (created_ms, account_id) > ($4, $5)
              ORDER BY created_ms, account_id
              LIMIT $6"
         );
-        let (after_ms, after_id) = match after {
-            Some((ms, id)) => (Some(ms), Some(id)),
-            None => (None, None),
-        };
+        // The first page starts before every account: a bound, not an `IS NULL OR`, so that
+        // the position is a range of the `accounts_by_owner` index on every page.
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, String::new()));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)
             .bind(filter.name_prefix.as_deref())
