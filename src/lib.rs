@@ -16,12 +16,15 @@
 //! * [`throttle`] and [`faults`] limit requests per key and fail them on purpose;
 //!   [`admin`] manages faults and data at run time; [`metrics`] counts what happened.
 //! * [`config`] reads the TOML config file of `belfry serve`.
+//! * [`transfer`] reads and writes an account's users as JSON Lines or CSV (`belfry import`,
+//!   `belfry export`); [`embedded`] runs an in-memory server inside a Rust test.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod embedded;
 pub mod error;
 pub mod faults;
 pub mod metrics;
@@ -31,3 +34,4 @@ pub mod store;
 pub mod throttle;
 pub mod time;
 pub mod token;
+pub mod transfer;

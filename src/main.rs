@@ -3,6 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::parser::ValueSource;
@@ -14,6 +16,8 @@ use belfry::faults::FaultRule;
 use belfry::server::{Server, ServerOptions};
 use belfry::store::{AccessKey, Location, PoolSettings, Store};
 use belfry::throttle::Rate;
+use belfry::transfer::{Format, ImportOptions};
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
@@ -35,12 +39,63 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Import users from JSON Lines or CSV, upserting by email (works while a server runs).
+    Import(ImportArgs),
+    /// Write every user of an account to stdout, in ListUsers order.
+    Export(ExportArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FileFormat {
+    /// One User JSON object per line.
+    Jsonl,
+    /// A header row of User field names, then one user per row.
+    Csv,
+}
+
+impl From<FileFormat> for Format {
+    fn from(f: FileFormat) -> Format {
+        match f {
+            FileFormat::Jsonl => Format::JsonLines,
+            FileFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The account every user goes to; without it, each record's AccountId names its account.
+    #[arg(long)]
+    account_id: Option<String>,
+    /// The file's format [default: csv for a *.csv file, else jsonl].
+    #[arg(long, value_enum)]
+    format: Option<FileFormat>,
+    /// Abort on the first bad line, writing nothing at all.
+    #[arg(long)]
+    strict: bool,
+    /// The file to read, or `-` for stdin.
+    file: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The account whose users to write.
+    #[arg(long)]
+    account_id: String,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Jsonl)]
+    format: FileFormat,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// Where the store is: the embedded SQLite directory, or a database URL.
 #[derive(Args, Clone)]
 struct StoreArgs {
-    /// Directory of the embedded SQLite store (created owner-only on first start).
+    /// Directory of the embedded SQLite store (created owner-only on first start); `:memory:`
+    /// keeps everything in memory and writes nothing to disk.
     #[arg(long, env = "BELFRY_DATA", default_value = "./belfry-data")]
     data: PathBuf,
     /// A database URL (postgres://user@host:port/db); overrides --data.
@@ -55,7 +110,7 @@ impl StoreArgs {
     fn location(&self) -> Location {
         match &self.database_url {
             Some(url) => Location::Url(url.clone()),
-            None => Location::Dir(self.data.clone()),
+            None => Location::data(self.data.clone()),
         }
     }
 
@@ -287,6 +342,14 @@ async fn main() -> ExitCode {
             init_logging(LogFormat::Text);
             create_key(&aws_account_id, read_only, &store).await
         }
+        Command::Import(args) => {
+            init_logging(LogFormat::Text);
+            import(args).await
+        }
+        Command::Export(args) => {
+            init_logging(LogFormat::Text);
+            export(args).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -316,6 +379,122 @@ async fn create_key(
         "ReadOnly": key.read_only,
     });
     println!("{out}");
+    Ok(())
+}
+
+/// Counts the bytes read through it, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+async fn import(args: ImportArgs) -> Result<(), AnyError> {
+    let stdin = args.file.as_os_str() == "-";
+    let format = args.format.map(Format::from).unwrap_or_else(|| {
+        match args.file.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("csv") => Format::Csv,
+            _ => Format::JsonLines,
+        }
+    });
+    let (input, size): (Box<dyn std::io::Read + Send>, Option<u64>) = if stdin {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let file =
+            std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let input = std::io::BufReader::with_capacity(
+        1 << 20,
+        Counting {
+            inner: input,
+            count: read.clone(),
+        },
+    );
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = match size {
+            Some(size) => ProgressBar::new(size).with_style(
+                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)")
+                    .expect("template"),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {bytes} read {msg}").expect("template"),
+            ),
+        };
+        Some(bar)
+    } else {
+        None
+    };
+    let store = args.store.open().await?;
+    let started = std::time::Instant::now();
+    let options = ImportOptions {
+        account_id: args.account_id.clone(),
+        strict: args.strict,
+        ..ImportOptions::default()
+    };
+    let result = belfry::transfer::import(&store, input, format, &options, |records| {
+        if let Some(bar) = &bar {
+            bar.set_position(read.load(Ordering::Relaxed));
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{records} users, {:.0} users/s",
+                records as f64 / secs
+            ));
+        }
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    store.close().await;
+    let summary = result?;
+    for (line, reason) in &summary.bad {
+        eprintln!("line {line}: {reason}");
+    }
+    if summary.bad_count > summary.bad.len() as u64 {
+        eprintln!(
+            "... and {} more bad lines",
+            summary.bad_count - summary.bad.len() as u64
+        );
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let done = summary.created + summary.updated;
+    eprintln!(
+        "imported {done} users ({} created, {} updated), {} bad lines, in {secs:.2} s ({:.0} users/s)",
+        summary.created,
+        summary.updated,
+        summary.bad_count,
+        done as f64 / secs.max(1e-9)
+    );
+    if summary.bad_count > 0 {
+        return Err(format!("{} lines were not imported", summary.bad_count).into());
+    }
+    Ok(())
+}
+
+async fn export(args: ExportArgs) -> Result<(), AnyError> {
+    let store = args.store.open().await?;
+    let started = std::time::Instant::now();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written =
+        belfry::transfer::export(&store, &args.account_id, args.format.into(), &mut out).await;
+    drop(out);
+    store.close().await;
+    let written = written.map_err(|e| format!("export of account {}: {e}", args.account_id))?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "exported {written} users in {secs:.2} s ({:.0} users/s)",
+        written as f64 / secs.max(1e-9)
+    );
     Ok(())
 }
 

@@ -54,6 +54,43 @@ pub fn iso8601_millis(ms: i64) -> String {
     )
 }
 
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (what [`iso8601_millis`] writes, with or without the
+/// milliseconds) into epoch milliseconds.
+pub fn parse_iso8601_millis(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(range)?;
+        if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let milli = match &s[19..s.len() - 1] {
+        "" => 0,
+        frac if frac.len() == 4 && frac.starts_with('.') => num(20..23)?,
+        _ => return None,
+    };
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d < 1 || d > days_in_month || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    Some((days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss) * 1000 + milli)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +109,28 @@ mod tests {
         for days in (-800_000..800_000).step_by(997) {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for ms in [0, 951_782_400_000, 1_546_621_882_003, 4_102_444_799_999] {
+            assert_eq!(parse_iso8601_millis(&iso8601_millis(ms)), Some(ms));
+        }
+        assert_eq!(
+            parse_iso8601_millis("2019-01-04T17:11:22Z"),
+            Some(1_546_621_882_000)
+        );
+        for bad in [
+            "2019-01-04",
+            "2019-02-30T00:00:00Z",
+            "2019-01-04T24:00:00Z",
+            "2019-01-04T17:11:22.3Z",
+            "2019-01-04T17:11:22.003",
+            "2019-01-04 17:11:22Z",
+            "x019-01-04T17:11:22Z",
+        ] {
+            assert_eq!(parse_iso8601_millis(bad), None, "{bad}");
         }
     }
 }

@@ -538,7 +538,7 @@ pub fn store_error(e: StoreError, account_id: &str, user_id: Option<&str>) -> Ap
             tracing::warn!(error = %e, "store unavailable");
             ApiError::unavailable()
         }
-        StoreError::Internal(e) => {
+        e @ (StoreError::Internal(_) | StoreError::Refused(..)) => {
             tracing::error!(error = %e, "store failure");
             ApiError::internal()
         }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::accounts::{account_label, invalid_token, max_results};
-use super::validate::Violations;
+use super::validate::{ARN_PATTERN, E164_PATTERN, Violations};
 use super::{Call, Reply, store_error};
 use crate::error::ApiError;
 use crate::model::{
@@ -17,11 +17,6 @@ const MAX_INVITES: usize = 50;
 /// `BatchUpdateUser` takes 1 to 20 items; the suspend operations 1 to 50 ids.
 const MAX_BATCH_UPDATE: usize = 20;
 const MAX_BATCH_SUSPEND: usize = 50;
-
-/// What an `AlexaForBusinessRoomArn` must look like: `arn:partition:service:region:account:resource`.
-const ARN_PATTERN: &str = r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S+$";
-/// `E164PhoneNumber`.
-const E164_PATTERN: &str = r"^\+?[1-9]\d{1,14}$";
 
 /// The path label at `index`, as it is (for members the model types as plain `String`).
 fn label<'a>(call: &'a Call<'_>, index: usize) -> &'a str {

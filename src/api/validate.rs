@@ -18,9 +18,57 @@ pub const EMAIL_PATTERN: &str = r".+@.+\..+";
 /// `NonEmptyString` and `AccountName` pattern.
 pub const NON_EMPTY_PATTERN: &str = r".*\S.*";
 
+/// What an `AlexaForBusinessRoomArn` must look like: `arn:partition:service:region:account:resource`.
+pub const ARN_PATTERN: &str = r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S+$";
+/// `E164PhoneNumber`.
+pub const E164_PATTERN: &str = r"^\+?[1-9]\d{1,14}$";
+/// `GuidString`: account and user ids.
+pub const GUID_PATTERN: &str = r"^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$";
+
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMAIL_PATTERN).expect("pattern"));
 static NON_EMPTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(NON_EMPTY_PATTERN).expect("pattern"));
+static ARN: LazyLock<Regex> = LazyLock::new(|| Regex::new(ARN_PATTERN).expect("pattern"));
+static E164: LazyLock<Regex> = LazyLock::new(|| Regex::new(E164_PATTERN).expect("pattern"));
+
+/// `.+@.+\..+` on a single line, without a regex engine: some `@` has a character before it,
+/// and some `.` after the character that follows it has a character after it.
+fn is_email(value: &str) -> bool {
+    let Some(first_at) = value.char_indices().skip(1).find(|&(_, c)| c == '@') else {
+        return false;
+    };
+    let after_at = &value[first_at.0 + 1..];
+    let mut chars = after_at.char_indices();
+    let Some((first, c)) = chars.next() else {
+        return false;
+    };
+    let rest = &after_at[first + c.len_utf8()..];
+    // The first '.' of what follows leaves the most room after it; it needs one char.
+    rest.find('.').is_some_and(|dot| dot + 1 < rest.len())
+}
+
+/// `GuidString` without a regex engine: 8-4-4-4-12 hex digits.
+fn is_guid(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Whether `value` matches `pattern`; the patterns named above are compiled once.
+pub fn matches(pattern: &str, value: &str) -> bool {
+    match pattern {
+        EMAIL_PATTERN if !value.contains('\n') => is_email(value),
+        EMAIL_PATTERN => EMAIL.is_match(value),
+        NON_EMPTY_PATTERN => NON_EMPTY.is_match(value),
+        ARN_PATTERN => ARN.is_match(value),
+        E164_PATTERN => E164.is_match(value),
+        GUID_PATTERN => is_guid(value),
+        other => Regex::new(other).is_ok_and(|r| r.is_match(value)),
+    }
+}
 
 /// The violations found so far in one request.
 #[derive(Debug, Default)]
@@ -83,12 +131,7 @@ impl Violations {
 
     /// A string matches the model's pattern.
     pub fn pattern(&mut self, member: &str, value: &str, pattern: &str, sensitive: bool) {
-        let ok = match pattern {
-            EMAIL_PATTERN => EMAIL.is_match(value),
-            NON_EMPTY_PATTERN => NON_EMPTY.is_match(value),
-            other => Regex::new(other).is_ok_and(|r| r.is_match(value)),
-        };
-        if !ok {
+        if !matches(pattern, value) {
             self.push(
                 shown(value, sensitive),
                 member,
@@ -187,6 +230,40 @@ impl Violations {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_email_check_is_the_models_pattern(value in "[a@.\\né]{0,8}") {
+            prop_assert_eq!(matches(EMAIL_PATTERN, &value), EMAIL.is_match(&value), "{:?}", value);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_guid_check_is_the_models_pattern(value in "[0-9a-fA-G-]{0,40}") {
+            let regex = Regex::new(GUID_PATTERN).unwrap();
+            prop_assert_eq!(is_guid(&value), regex.is_match(&value));
+        }
+    }
+
+    #[test]
+    fn guid_examples() {
+        assert!(is_guid("3f2f5c3e-8c1a-4d7e-9a61-6f0f1b2C3D4E"));
+        assert!(!is_guid("3f2f5c3e-8c1a-4d7e-9a61-6f0f1b2c3d4"));
+        assert!(!is_guid("3f2f5c3e88c1a-4d7e-9a61-6f0f1b2c3d4e"));
+    }
+
+    #[test]
+    fn email_examples() {
+        for ok in ["a@b.c", "a@b.c.", "@a@b.c", "é@é.é", "a@.b.c", "x\na@b.c"] {
+            assert!(matches(EMAIL_PATTERN, ok), "{ok:?}");
+        }
+        for bad in ["", "a@b.", "@b.c", "a@.c", "ab.c", "a@bc", "a@\nb.c"] {
+            assert!(!matches(EMAIL_PATTERN, bad), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -12,6 +12,7 @@
 //! JSON. Listing users is then a keyset range scan whose rows are concatenated as they are.
 
 mod accounts;
+mod import;
 mod keys;
 mod users;
 
@@ -23,6 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use accounts::{AccountFilter, AccountPage, AccountSettings};
+pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
 pub use users::{Invite, NewUser, Telephony, UserChange, UserFilter, UserPage, generate_pin};
 
@@ -44,6 +46,15 @@ impl Backend {
         match self {
             Backend::Sqlite => "",
             Backend::Postgres => " COLLATE \"C\"",
+        }
+    }
+
+    /// A table of the JSON array bound as `param`, one row per element in a column `value`
+    /// (which `value ->> 'key'` reads in both dialects): how a batch travels as one parameter.
+    fn json_rows(self, param: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_each({param})"),
+            Backend::Postgres => format!("json_array_elements(CAST({param} AS json)) AS j(value)"),
         }
     }
 
@@ -70,6 +81,8 @@ pub enum StoreError {
     UsersNotSuspended(i64),
     /// The database cannot be reached or is too busy: the client may retry.
     Unavailable(sqlx::Error),
+    /// A strict import refused the record of this line, for this reason.
+    Refused(u64, String),
     /// Anything else: a bug or a corrupt database.
     Internal(String),
 }
@@ -83,6 +96,7 @@ impl std::fmt::Display for StoreError {
             StoreError::NumberTaken => write!(f, "phone number already in use"),
             StoreError::UsersNotSuspended(n) => write!(f, "{n} users are not suspended"),
             StoreError::Unavailable(e) => write!(f, "store unavailable: {e}"),
+            StoreError::Refused(line, reason) => write!(f, "line {line}: {reason}"),
             StoreError::Internal(e) => write!(f, "store failure: {e}"),
         }
     }
@@ -140,6 +154,19 @@ pub enum Location {
     Dir(PathBuf),
     /// A database URL: `postgres://...` or `sqlite://...`.
     Url(String),
+    /// An SQLite database in memory only, gone when the store closes (`--data :memory:`).
+    Memory,
+}
+
+impl Location {
+    /// `--data DIR` as given: `:memory:` names the in-memory store.
+    pub fn data(dir: PathBuf) -> Location {
+        if dir.as_os_str() == ":memory:" {
+            Location::Memory
+        } else {
+            Location::Dir(dir)
+        }
+    }
 }
 
 /// The store handle: cheap to clone, shared by every request.
@@ -253,6 +280,7 @@ impl Store {
                 (url.clone(), Backend::Postgres)
             }
             Location::Url(url) if url.starts_with("sqlite:") => (url.clone(), Backend::Sqlite),
+            Location::Memory => ("sqlite::memory:".to_string(), Backend::Sqlite),
             Location::Url(url) => {
                 return Err(StoreError::Internal(format!(
                     "unsupported database URL scheme in {:?}; use postgres:// or sqlite://",
@@ -264,6 +292,15 @@ impl Store {
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(pool.max_connections)
             .acquire_timeout(pool.acquire_timeout);
+        if let Location::Memory = location {
+            // Every connection to `:memory:` is a database of its own: the store is exactly
+            // one connection, never closed while the pool lives.
+            pool_options = pool_options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
         if backend == Backend::Sqlite {
             pool_options = pool_options.after_connect(|conn, _meta| {
                 Box::pin(async move {

@@ -1,0 +1,480 @@
+//! Bulk import and export of an account's users.
+//!
+//! An import upserts by email (case-insensitively, under [`email_key`]): a record whose email is
+//! new creates a user, one whose email is there updates the fields the record gives and keeps the
+//! rest, so running the same import twice changes nothing the second time.
+//!
+//! A batch of records is a handful of statements whatever its size: the batch travels as one
+//! JSON parameter that the database unpacks itself (`json_each` on SQLite,
+//! `json_array_elements` on PostgreSQL, see [`Backend::json_rows`]). A batch a constraint
+//! refuses (a phone number or a UserId held by another user) is retried record by record, each
+//! in a savepoint of its own, so that the refused records are named and the others still go in.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use sqlx::{AnyConnection, Connection};
+
+use super::users::{USER_COLUMNS, UserRecord, record_from_row};
+use super::{Backend, Result, Store, StoreError, Tx};
+use crate::model::{
+    AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
+};
+
+/// One user as an import file gives it: only the email is required; what is absent is kept
+/// (for a user already there) or defaulted as CreateUser does (for a new one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportUser {
+    /// Where the record came from (its line number), to name it when it is refused.
+    pub line: u64,
+    pub primary_email: String,
+    pub user_id: Option<String>,
+    pub display_name: Option<String>,
+    pub license_type: Option<License>,
+    pub user_type: Option<UserType>,
+    pub registration_status: Option<RegistrationStatus>,
+    pub invitation_status: Option<InviteStatus>,
+    pub registered_on_ms: Option<i64>,
+    pub invited_on_ms: Option<i64>,
+    pub personal_pin: Option<String>,
+    pub primary_provisioned_number: Option<String>,
+    pub alexa: Option<AlexaForBusinessMetadata>,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub created: u64,
+    pub updated: u64,
+    /// Records refused by the store: line number and reason.
+    pub refused: Vec<(u64, String)>,
+}
+
+/// A write transaction that imports batches; nothing is visible until [`Import::commit`].
+pub struct Import {
+    tx: Tx,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens an import transaction.
+    pub async fn begin_import(&self) -> Result<Import> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Sqlite {
+            // A large import touches index pages all over the file: keep them in memory.
+            // Its materialised batches are temporary tables: keep those in memory too.
+            sqlx::Executor::execute(
+                &mut *tx,
+                "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY",
+            )
+            .await?;
+        }
+        Ok(Import {
+            tx,
+            backend: self.backend,
+        })
+    }
+
+    /// The AWS account that owns a Chime account, whoever asks (import and export act for the
+    /// operator, not for a caller).
+    pub async fn account_owner(&self, account_id: &str) -> Result<String> {
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT aws_account_id FROM accounts WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        owner.ok_or(StoreError::AccountNotFound)
+    }
+}
+
+/// A number held by a user after the import, or released.
+#[derive(Serialize)]
+struct NumberRow<'a> {
+    user_id: &'a str,
+    number: Option<&'a str>,
+}
+
+/// The merged result of one record.
+struct Merged {
+    record: UserRecord,
+    created: bool,
+    number_changed: bool,
+}
+
+impl Import {
+    /// Upserts `users` into `account_id`. With `strict`, the first refused record fails the
+    /// whole call with [`StoreError::Refused`]; otherwise refused records are reported and the
+    /// others applied.
+    pub async fn upsert(
+        &mut self,
+        account_id: &str,
+        users: &[ImportUser],
+        strict: bool,
+    ) -> Result<ImportOutcome> {
+        let backend = self.backend;
+        let (owner, license) = lock_account(&mut self.tx, backend, account_id).await?;
+        let mut savepoint = Connection::begin(&mut *self.tx).await?;
+        match apply(&mut savepoint, backend, &owner, license, account_id, users).await {
+            Ok(outcome) => {
+                savepoint.commit().await?;
+                return Ok(outcome);
+            }
+            Err(e) if !is_refusal(&e) => return Err(e),
+            Err(e) if users.len() == 1 => {
+                let line = users[0].line;
+                return if strict {
+                    Err(StoreError::Refused(line, refusal_reason(&e, &users[0])))
+                } else {
+                    Ok(ImportOutcome {
+                        refused: vec![(line, refusal_reason(&e, &users[0]))],
+                        ..ImportOutcome::default()
+                    })
+                };
+            }
+            Err(_) => savepoint.rollback().await?,
+        }
+        // A constraint refused the batch: find which records, one savepoint each.
+        let mut outcome = ImportOutcome::default();
+        for user in users {
+            let mut savepoint = Connection::begin(&mut *self.tx).await?;
+            match apply(
+                &mut savepoint,
+                backend,
+                &owner,
+                license,
+                account_id,
+                std::slice::from_ref(user),
+            )
+            .await
+            {
+                Ok(one) => {
+                    savepoint.commit().await?;
+                    outcome.created += one.created;
+                    outcome.updated += one.updated;
+                    outcome.refused.extend(one.refused);
+                }
+                Err(e) if is_refusal(&e) => {
+                    savepoint.rollback().await?;
+                    let reason = refusal_reason(&e, user);
+                    if strict {
+                        return Err(StoreError::Refused(user.line, reason));
+                    }
+                    outcome.refused.push((user.line, reason));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Makes every batch visible at once.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Locks the account row (on PostgreSQL) and reads its owner and default license.
+async fn lock_account(
+    tx: &mut Tx,
+    backend: Backend,
+    account_id: &str,
+) -> Result<(String, License)> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT aws_account_id, default_license FROM accounts WHERE account_id = $1"
+        }
+        Backend::Postgres => {
+            "SELECT aws_account_id, default_license FROM accounts WHERE account_id = $1 FOR UPDATE"
+        }
+    };
+    let row: Option<(String, String)> = sqlx::query_as(sql)
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (owner, license) = row.ok_or(StoreError::AccountNotFound)?;
+    let license = License::parse(&license)
+        .ok_or_else(|| StoreError::Internal("invalid default_license in accounts row".into()))?;
+    Ok((owner, license))
+}
+
+/// Whether a constraint refused the batch (rather than the database failing).
+fn is_refusal(e: &StoreError) -> bool {
+    match e {
+        StoreError::NumberTaken | StoreError::EmailTaken => true,
+        StoreError::Internal(message) => {
+            message.contains("UNIQUE constraint failed") || message.contains("duplicate key value")
+        }
+        _ => false,
+    }
+}
+
+fn refusal_reason(e: &StoreError, user: &ImportUser) -> String {
+    match e {
+        StoreError::NumberTaken => format!(
+            "PrimaryProvisionedNumber {} is held by another user",
+            user.primary_provisioned_number.as_deref().unwrap_or("")
+        ),
+        StoreError::Internal(message)
+            if message.contains("user_id") || message.contains("users_pkey") =>
+        {
+            format!(
+                "UserId {} belongs to another user",
+                user.user_id.as_deref().unwrap_or("")
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Merges the records into the users already there and writes the batch.
+async fn apply(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    owner: &str,
+    default_license: License,
+    account_id: &str,
+    users: &[ImportUser],
+) -> Result<ImportOutcome> {
+    let rows = backend.json_rows("$2");
+    // The users already there, by email key.
+    let keys: Vec<serde_json::Value> = users
+        .iter()
+        .map(|u| serde_json::json!({ "k": email_key(&u.primary_email) }))
+        .collect();
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users
+         WHERE account_id = $1 AND email_key IN (SELECT value ->> 'k' FROM {rows})"
+    );
+    let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(serde_json::Value::Array(keys).to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut merged: HashMap<String, Merged> = HashMap::with_capacity(users.len());
+    for row in &existing {
+        let record = record_from_row(row)?;
+        let key = email_key(&record.user.primary_email);
+        merged.insert(
+            key,
+            Merged {
+                record,
+                created: false,
+                number_changed: false,
+            },
+        );
+    }
+    // Each email once, in the order the records first name it.
+    let mut order: Vec<String> = Vec::with_capacity(users.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(users.len());
+    let mut outcome = ImportOutcome::default();
+    for user in users {
+        let key = email_key(&user.primary_email);
+        if let Some(m) = merged.get(&key)
+            && let Some(id) = &user.user_id
+            && *id != m.record.user.user_id
+        {
+            outcome.refused.push((
+                user.line,
+                format!(
+                    "PrimaryEmail belongs to user {}, not to UserId {id}",
+                    m.record.user.user_id
+                ),
+            ));
+            continue;
+        }
+        let entry = merged.entry(key.clone()).or_insert_with(|| Merged {
+            record: new_record(account_id, user, default_license),
+            created: true,
+            number_changed: user.primary_provisioned_number.is_some(),
+        });
+        let before = entry.record.user.primary_provisioned_number.clone();
+        merge(&mut entry.record, user);
+        if entry.record.user.primary_provisioned_number != before {
+            entry.number_changed = true;
+        }
+        if seen.insert(key.clone()) {
+            order.push(key);
+        }
+    }
+    let batch: Vec<&Merged> = order.iter().map(|k| &merged[k]).collect();
+    if batch.is_empty() {
+        return Ok(outcome);
+    }
+    upsert_rows(conn, backend, account_id, &batch).await?;
+    let numbers: Vec<NumberRow<'_>> = batch
+        .iter()
+        .filter(|m| m.number_changed)
+        .map(|m| NumberRow {
+            user_id: &m.record.user.user_id,
+            number: m.record.user.primary_provisioned_number.as_deref(),
+        })
+        .collect();
+    if !numbers.is_empty() {
+        let numbers_json = serde_json::to_string(&numbers).expect("numbers serialise");
+        let sql = format!(
+            "DELETE FROM phone_numbers WHERE user_id IN (SELECT value ->> 'user_id' FROM {})",
+            backend.json_rows("$1")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&numbers_json)
+            .execute(&mut *conn)
+            .await?;
+        let sql = format!(
+            "INSERT INTO phone_numbers (aws_account_id, e164, user_id)
+             SELECT $1, value ->> 'number', value ->> 'user_id' FROM {rows}
+             WHERE value ->> 'number' IS NOT NULL"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(&numbers_json)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for m in &batch {
+        if m.created {
+            outcome.created += 1;
+        } else {
+            outcome.updated += 1;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Inserts the merged users, or updates those whose email is there: one statement, the rows
+/// travelling as one JSON array of arrays. The CTE is materialised so that each row's JSON is
+/// produced once and then indexed 17 times, rather than produced anew for every column.
+async fn upsert_rows(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    account_id: &str,
+    batch: &[&Merged],
+) -> Result<()> {
+    let mut rows = String::with_capacity(batch.len() * 900);
+    rows.push('[');
+    for (i, m) in batch.iter().enumerate() {
+        if i > 0 {
+            rows.push(',');
+        }
+        let user = &m.record.user;
+        let alexa = user.alexa.as_ref();
+        let row = (
+            &user.user_id,
+            email_key(&user.primary_email),
+            &user.primary_email,
+            user.primary_provisioned_number.as_deref(),
+            user.display_name.as_deref(),
+            user.license_type.as_str(),
+            user.user_type.as_str(),
+            user.registration_status.as_str(),
+            user.invitation_status.map(InviteStatus::as_str),
+            user.registered_on_ms,
+            user.invited_on_ms,
+            alexa
+                .and_then(|a| a.is_alexa_for_business_enabled)
+                .map(i64::from),
+            alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()),
+            &user.personal_pin,
+            m.record.pre_suspend.map(RegistrationStatus::as_str),
+            user.to_json_text(),
+        );
+        rows.push_str(&serde_json::to_string(&row).expect("a row serialises"));
+    }
+    rows.push(']');
+    let sql = format!(
+        "WITH r AS MATERIALIZED (SELECT value AS v FROM {})
+         INSERT INTO users (user_id, account_id, email_key, primary_email,
+            primary_provisioned_number, display_name, license_type, user_type,
+            registration_status, invitation_status, registered_on_ms, invited_on_ms,
+            alexa_enabled, alexa_room_arn, personal_pin, pre_suspend_status, doc)
+         SELECT v ->> 0, $1, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6, v ->> 7,
+            v ->> 8, CAST(v ->> 9 AS BIGINT), CAST(v ->> 10 AS BIGINT),
+            CAST(v ->> 11 AS BIGINT), v ->> 12, v ->> 13, v ->> 14, v ->> 15
+         FROM r WHERE true
+         ON CONFLICT (account_id, email_key) DO UPDATE SET
+            primary_email = excluded.primary_email,
+            primary_provisioned_number = excluded.primary_provisioned_number,
+            display_name = excluded.display_name, license_type = excluded.license_type,
+            user_type = excluded.user_type, registration_status = excluded.registration_status,
+            invitation_status = excluded.invitation_status,
+            registered_on_ms = excluded.registered_on_ms, invited_on_ms = excluded.invited_on_ms,
+            alexa_enabled = excluded.alexa_enabled, alexa_room_arn = excluded.alexa_room_arn,
+            personal_pin = excluded.personal_pin, pre_suspend_status = excluded.pre_suspend_status,
+            doc = excluded.doc",
+        backend.json_rows("$2")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(rows)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A new user as CreateUser makes one, before the record's fields are merged in.
+fn new_record(account_id: &str, user: &ImportUser, default_license: License) -> UserRecord {
+    UserRecord {
+        user: User {
+            user_id: user
+                .user_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            account_id: account_id.to_string(),
+            primary_email: user.primary_email.clone(),
+            primary_provisioned_number: None,
+            display_name: None,
+            license_type: default_license,
+            user_type: UserType::PrivateUser,
+            registration_status: RegistrationStatus::Unregistered,
+            invitation_status: None,
+            registered_on_ms: None,
+            invited_on_ms: None,
+            alexa: None,
+            personal_pin: super::generate_pin(),
+        },
+        pre_suspend: None,
+    }
+}
+
+/// Sets every field the record gives; keeps the others.
+fn merge(record: &mut UserRecord, from: &ImportUser) {
+    let user = &mut record.user;
+    user.primary_email = from.primary_email.clone();
+    if let Some(v) = &from.display_name {
+        user.display_name = Some(v.clone());
+    }
+    if let Some(v) = from.license_type {
+        user.license_type = v;
+    }
+    if let Some(v) = from.user_type {
+        user.user_type = v;
+    }
+    if let Some(status) = from.registration_status {
+        let was = user.registration_status;
+        if status == RegistrationStatus::Suspended && was != RegistrationStatus::Suspended {
+            // Suspended by the import: unsuspending restores what the user was.
+            record.pre_suspend = Some(was);
+        } else if status != RegistrationStatus::Suspended {
+            record.pre_suspend = None;
+        }
+        user.registration_status = status;
+    }
+    if let Some(v) = from.invitation_status {
+        user.invitation_status = Some(v);
+    }
+    if let Some(v) = from.registered_on_ms {
+        user.registered_on_ms = Some(v);
+    }
+    if let Some(v) = from.invited_on_ms {
+        user.invited_on_ms = Some(v);
+    }
+    if let Some(v) = &from.personal_pin {
+        user.personal_pin = v.clone();
+    }
+    if let Some(v) = &from.primary_provisioned_number {
+        user.primary_provisioned_number = Some(v.clone());
+    }
+    if let Some(v) = &from.alexa {
+        user.alexa = Some(v.clone());
+    }
+}

@@ -1,0 +1,406 @@
+//! Import and export of an account's users (the library behind `belfry import` / `export`),
+//! checked through what aws-sdk-chime then sees, on the backend of the run.
+
+mod common;
+
+use std::io::Cursor;
+
+use aws_sdk_chime::types::{License as SdkLicense, UserType as SdkUserType};
+use belfry::embedded::EmbeddedServer;
+use belfry::store::{Location, Store};
+use belfry::transfer::{Format, ImportError, ImportOptions, ImportSummary, export, import};
+use common::*;
+
+/// Every user of the account as ListUsers returns them, through the SDK's paginator.
+async fn list_all(
+    client: &aws_sdk_chime::Client,
+    account_id: &str,
+) -> Vec<aws_sdk_chime::types::User> {
+    let mut users = Vec::new();
+    let mut pages = client
+        .list_users()
+        .account_id(account_id)
+        .max_results(200)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        users.extend(page.expect("a page").users().iter().cloned());
+    }
+    users
+}
+
+async fn import_text(
+    store: &Store,
+    text: &str,
+    format: Format,
+    options: &ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    import(
+        store,
+        Cursor::new(text.as_bytes().to_vec()),
+        format,
+        options,
+        |_| {},
+    )
+    .await
+}
+
+fn into(account_id: &str) -> ImportOptions {
+    ImportOptions {
+        account_id: Some(account_id.to_string()),
+        ..ImportOptions::default()
+    }
+}
+
+const SAMPLE: &str = r#"{"PrimaryEmail":"Élodie.Durand@Example.com","DisplayName":"Élodie Durand","LicenseType":"Basic","UserType":"SharedDevice","UserRegistrationStatus":"Registered","UserInvitationStatus":"Accepted","RegisteredOn":"2019-01-04T17:11:22.003Z","InvitedOn":"2019-01-03T08:00:00.000Z","PersonalPIN":"0123456789","PrimaryProvisionedNumber":"+12065550100"}
+{"PrimaryEmail":"bo@example.com"}
+
+{"PrimaryEmail":"not-an-email"}
+{"PrimaryEmail":"cy@example.com","UserId":"3f2f5c3e-8c1a-4d7e-9a61-6f0f1b2c3d4e","AlexaForBusinessMetadata":{"IsAlexaForBusinessEnabled":true,"AlexaForBusinessRoomArn":"arn:aws:a4b:us-east-1:123456789012:room/abc"}}
+"#;
+
+#[tokio::test]
+async fn imported_users_are_what_list_users_returns() {
+    let server = TestServer::start().await;
+    let account = server.account("Imported").await;
+    let summary = import_text(&server.store, SAMPLE, Format::JsonLines, &into(&account))
+        .await
+        .unwrap();
+    assert_eq!((summary.created, summary.updated), (3, 0));
+    assert_eq!(summary.bad_count, 1);
+    assert_eq!(summary.bad[0].0, 4, "the bad record's line number");
+    assert!(
+        summary.bad[0].1.contains("not an email"),
+        "{:?}",
+        summary.bad
+    );
+
+    let users = list_all(&server.client(), &account).await;
+    let emails: Vec<&str> = users.iter().filter_map(|u| u.primary_email()).collect();
+    assert_eq!(
+        emails,
+        [
+            "bo@example.com",
+            "cy@example.com",
+            "Élodie.Durand@Example.com"
+        ],
+        "ListUsers order: by email, case-insensitively"
+    );
+    let elodie = &users[2];
+    assert_eq!(elodie.license_type(), Some(&SdkLicense::Basic));
+    assert_eq!(elodie.user_type(), Some(&SdkUserType::SharedDevice));
+    assert_eq!(elodie.personal_pin(), Some("0123456789"));
+    assert_eq!(elodie.primary_provisioned_number(), Some("+12065550100"));
+    assert_eq!(
+        elodie.registered_on().map(|t| t.to_millis().unwrap()),
+        Some(1_546_621_882_003)
+    );
+    // Defaults as CreateUser gives them: the account's license, PrivateUser, Unregistered.
+    let bo = &users[0];
+    assert_eq!(bo.user_type(), Some(&SdkUserType::PrivateUser));
+    assert_eq!(bo.license_type(), Some(&SdkLicense::Pro));
+    assert_eq!(bo.personal_pin().map(str::len), Some(10));
+    assert_eq!(users[1].user_id(), "3f2f5c3e-8c1a-4d7e-9a61-6f0f1b2c3d4e");
+    let alexa = users[1].alexa_for_business_metadata().expect("metadata");
+    assert_eq!(alexa.is_alexa_for_business_enabled(), Some(true));
+
+    // The email filter finds the imported user by another case of the address.
+    let found = server
+        .client()
+        .list_users()
+        .account_id(&account)
+        .user_email("élodie.durand@example.COM")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.users().len(), 1);
+    // The imported number is held: associating it with another user is a conflict.
+    let failure = service_error(
+        server
+            .client()
+            .associate_phone_number_with_user()
+            .account_id(&account)
+            .user_id(bo.user_id())
+            .e164_phone_number("+12065550100")
+            .send()
+            .await,
+    );
+    failure.assert_wire(409, "ConflictException", "Conflict");
+}
+
+#[tokio::test]
+async fn a_second_run_changes_nothing_and_updates_keep_unnamed_fields() {
+    let server = TestServer::start().await;
+    let account = server.account("Idempotent").await;
+    import_text(&server.store, SAMPLE, Format::JsonLines, &into(&account))
+        .await
+        .unwrap();
+    let before = list_all(&server.client(), &account).await;
+    let again = import_text(&server.store, SAMPLE, Format::JsonLines, &into(&account))
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated), (0, 3));
+    assert_eq!(list_all(&server.client(), &account).await, before);
+
+    // An update by email (another case) names only the license: the rest stays.
+    let update = r#"{"PrimaryEmail":"ÉLODIE.DURAND@EXAMPLE.COM","LicenseType":"Plus"}"#;
+    let summary = import_text(&server.store, update, Format::JsonLines, &into(&account))
+        .await
+        .unwrap();
+    assert_eq!((summary.created, summary.updated), (0, 1));
+    let after = list_all(&server.client(), &account).await;
+    let (old, new) = (&before[2], &after[2]);
+    assert_eq!(new.license_type(), Some(&SdkLicense::Plus));
+    assert_eq!(new.user_id(), old.user_id());
+    assert_eq!(new.personal_pin(), old.personal_pin());
+    assert_eq!(new.display_name(), old.display_name());
+    assert_eq!(new.primary_email(), Some("ÉLODIE.DURAND@EXAMPLE.COM"));
+}
+
+#[tokio::test]
+async fn strict_aborts_with_nothing_written() {
+    let server = TestServer::start().await;
+    let account = server.account("Strict").await;
+    // A batch size of 1: the good records before the bad one were each their own batch.
+    let options = ImportOptions {
+        strict: true,
+        batch: 1,
+        ..into(&account)
+    };
+    match import_text(&server.store, SAMPLE, Format::JsonLines, &options).await {
+        Err(ImportError::Aborted(line, reason)) => {
+            assert_eq!(line, 4);
+            assert!(reason.contains("not an email"), "{reason}");
+        }
+        other => panic!("expected an abort, got {other:?}"),
+    }
+    assert!(list_all(&server.client(), &account).await.is_empty());
+
+    // A refusal by the store (a number held by another user) aborts the same way.
+    let clash = "{\"PrimaryEmail\":\"a@example.com\",\"PrimaryProvisionedNumber\":\"+12065550111\"}\n\
+                 {\"PrimaryEmail\":\"b@example.com\",\"PrimaryProvisionedNumber\":\"+12065550111\"}\n";
+    match import_text(&server.store, clash, Format::JsonLines, &options).await {
+        Err(ImportError::Aborted(2, reason)) => assert!(reason.contains("held by another user")),
+        other => panic!("expected an abort on line 2, got {other:?}"),
+    }
+    assert!(list_all(&server.client(), &account).await.is_empty());
+    // Without --strict the first goes in and the second is reported.
+    let summary = import_text(&server.store, clash, Format::JsonLines, &into(&account))
+        .await
+        .unwrap();
+    assert_eq!(summary.created, 1);
+    assert_eq!(
+        summary.bad,
+        vec![(
+            2,
+            "PrimaryProvisionedNumber +12065550111 is held by another user".to_string()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn records_name_their_account_without_account_id() {
+    let server = TestServer::start().await;
+    let a = server.account("A").await;
+    let b = server.account("B").await;
+    let text = format!(
+        "{{\"AccountId\":\"{a}\",\"PrimaryEmail\":\"one@example.com\"}}\n\
+         {{\"AccountId\":\"{b}\",\"PrimaryEmail\":\"two@example.com\"}}\n\
+         {{\"PrimaryEmail\":\"three@example.com\"}}\n\
+         {{\"AccountId\":\"00000000-0000-4000-8000-000000000000\",\"PrimaryEmail\":\"four@example.com\"}}\n"
+    );
+    let summary = import_text(
+        &server.store,
+        &text,
+        Format::JsonLines,
+        &ImportOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.created, 2);
+    assert_eq!(summary.bad.len(), 2);
+    assert_eq!(summary.bad[0].0, 3);
+    assert!(summary.bad[0].1.contains("AccountId is required"));
+    assert_eq!(summary.bad[1].0, 4);
+    assert!(summary.bad[1].1.contains("does not exist"));
+    assert_eq!(list_all(&server.client(), &a).await.len(), 1);
+    assert_eq!(list_all(&server.client(), &b).await.len(), 1);
+}
+
+#[tokio::test]
+async fn export_then_import_into_a_fresh_store_round_trips_exactly() {
+    let source = TestServer::start().await;
+    let account = source.account("Source").await;
+    seed_users(&source.store, ROOT_AWS_ACCOUNT, &account, 2_345).await;
+    import_text(&source.store, SAMPLE, Format::JsonLines, &into(&account))
+        .await
+        .unwrap();
+    let listed = list_all(&source.client(), &account).await;
+    for format in [Format::JsonLines, Format::Csv] {
+        let mut exported = Vec::new();
+        let written = export(&source.store, &account, format, &mut exported)
+            .await
+            .unwrap();
+        assert_eq!(written, listed.len() as u64);
+        if format == Format::JsonLines {
+            // Exactly the users ListUsers returns, in its order.
+            let emails: Vec<String> = String::from_utf8(exported.clone())
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["PrimaryEmail"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            let listed_emails: Vec<String> = listed
+                .iter()
+                .map(|u| u.primary_email().unwrap().to_string())
+                .collect();
+            assert_eq!(emails, listed_emails);
+        }
+
+        let target = TestServer::start().await;
+        let fresh = target.account("Target").await;
+        let summary = import(
+            &target.store,
+            Cursor::new(exported),
+            format,
+            &into(&fresh),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.bad, vec![]);
+        assert_eq!(summary.created, listed.len() as u64);
+        let imported = list_all(&target.client(), &fresh).await;
+        assert_eq!(imported.len(), listed.len());
+        for (got, want) in imported.iter().zip(&listed) {
+            // Everything but the account is the same, field by field.
+            assert_eq!(got.account_id(), Some(fresh.as_str()));
+            let mut got = got.clone();
+            got.account_id = want.account_id.clone();
+            assert_eq!(&got, want, "{format:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn csv_with_a_header_in_any_order() {
+    let server = TestServer::start().await;
+    let account = server.account("Csv").await;
+    let text = "UserType,PrimaryEmail,DisplayName,AlexaForBusinessMetadata.IsAlexaForBusinessEnabled\n\
+                SharedDevice,room-1@example.com,\"Room 1, floor 2\",false\n\
+                ,plain@example.com,,\n\
+                Robot,robot@example.com,,\n";
+    let summary = import_text(&server.store, text, Format::Csv, &into(&account))
+        .await
+        .unwrap();
+    assert_eq!(summary.created, 2);
+    assert_eq!(summary.bad.len(), 1);
+    assert_eq!(summary.bad[0].0, 4);
+    assert!(summary.bad[0].1.contains("UserType must be one of"));
+    let users = list_all(&server.client(), &account).await;
+    assert_eq!(users[1].display_name(), Some("Room 1, floor 2"));
+    assert_eq!(users[1].user_type(), Some(&SdkUserType::SharedDevice));
+    assert_eq!(users[0].display_name(), None);
+
+    let bad_header = "Email,Name\nx@example.com,X\n";
+    match import_text(&server.store, bad_header, Format::Csv, &into(&account)).await {
+        Err(ImportError::Input(e)) => assert!(e.contains("unknown column \"Email\""), "{e}"),
+        other => panic!("expected a header error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_runs_while_the_server_serves() {
+    let server = TestServer::start().await;
+    let account = server.account("Busy").await;
+    let mut text = String::new();
+    for i in 0..3_000 {
+        text.push_str(&format!(
+            "{{\"PrimaryEmail\":\"bulk.{i:05}@example.com\"}}\n"
+        ));
+    }
+    let store = server.store.clone();
+    let options = ImportOptions {
+        batch: 500,
+        ..into(&account)
+    };
+    let importing =
+        tokio::spawn(async move { import_text(&store, &text, Format::JsonLines, &options).await });
+    // Writes through the API while the import runs: none fails.
+    let client = server.client();
+    for i in 0..30 {
+        client
+            .create_user()
+            .account_id(&account)
+            .email(format!("api.{i:03}@example.com"))
+            .send()
+            .await
+            .expect("API writes go on during an import");
+    }
+    let summary = importing.await.unwrap().unwrap();
+    assert_eq!(summary.created, 3_000);
+    assert_eq!(list_all(&client, &account).await.len(), 3_030);
+}
+
+#[tokio::test]
+async fn the_memory_store_keeps_nothing_on_disk_and_works() {
+    let store = Store::open(&Location::Memory).await.unwrap();
+    let account = store.create_account("111111111111", "Mem").await.unwrap();
+    import_text(
+        &store,
+        SAMPLE,
+        Format::JsonLines,
+        &into(&account.account_id),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        export(&store, &account.account_id, Format::JsonLines, &mut out)
+            .await
+            .unwrap(),
+        3
+    );
+    // A second in-memory store is a store of its own.
+    let other = Store::open(&Location::Memory).await.unwrap();
+    assert!(other.account_owner(&account.account_id).await.is_err());
+}
+
+#[tokio::test]
+async fn the_embedded_server_serves_the_sdk() {
+    let belfry = EmbeddedServer::start().await.unwrap();
+    let key = belfry::store::AccessKey {
+        access_key_id: belfry.access_key_id().to_string(),
+        secret_access_key: belfry.secret_access_key().to_string(),
+        aws_account_id: belfry.aws_account_id().to_string(),
+        read_only: false,
+    };
+    let client = client_for_endpoint(belfry.endpoint(), &key);
+    let account = client
+        .create_account()
+        .name("Embedded")
+        .send()
+        .await
+        .unwrap();
+    let account_id = account.account().unwrap().account_id().to_string();
+    client
+        .invite_users()
+        .account_id(&account_id)
+        .user_email_list("ada@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list_all(&client, &account_id).await.len(), 1);
+    let endpoint = belfry.endpoint().to_string();
+    belfry.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(endpoint.trim_start_matches("http://"))
+            .await
+            .is_err(),
+        "stopped"
+    );
+}
