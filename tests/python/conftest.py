@@ -1,23 +1,31 @@
 """Fixtures that run the built `belfry` binary as a user would, and AWS clients pointed at it.
 
-One server (`belfry serve --demo`) runs for the whole session over a fresh temporary data
-directory, with a random root key; its stderr goes to a file in the temporary directory and is
-shown with every failure. Tests make their own access keys with `belfry keys create` (usually
-for a fresh AWS account id, so that ListAccounts sees only what the test made) and their own
-Chime accounts, so that they are independent of each other and of their order.
+One server (`belfry serve --demo`) runs for the whole session over a fresh store, with a random
+root key; its stderr goes to a file in the temporary directory and is shown with every failure.
+The store is a temporary SQLite data directory, or with `BELFRY_TEST_BACKEND=postgres` a
+uniquely named PostgreSQL database made for the run and dropped after it (see `support`).
+Tests make their own access keys with `belfry keys create` (usually for a fresh AWS account id,
+so that ListAccounts sees only what the test made) and their own Chime accounts, so that they
+are independent of each other and of their order.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from support import (
-    _AWS_ENV_PREFIXES, SERVERS, Banner, BelfryServer, Key, belfry_bin, chime_client,
-    clean_aws_env, start_server, unique,
+    _AWS_ENV_PREFIXES, BACKEND, DATABASES, SERVERS, Banner, BelfryServer, Key, Store,
+    aws_command, belfry_bin, chime_client, clean_aws_env, drop_database, drop_store, new_store,
+    require_backend, start_server, unique,
 )
+
+
+def pytest_report_header(config):
+    return f"belfry backend: {BACKEND} (BELFRY_TEST_BACKEND)"
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -44,15 +52,34 @@ def bin_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def belfry(bin_path, tmp_path_factory) -> BelfryServer:
-    """The session's server: `belfry serve --demo` over a fresh data directory."""
+def backend() -> str:
+    """The run's backend, checked usable (a missing PostgreSQL fails under CI=true)."""
+    require_backend()
+    return BACKEND
+
+
+@pytest.fixture
+def fresh_store(backend, tmp_path) -> Store:
+    """A store of the run's backend for this test's own servers, dropped after the test."""
+    store = new_store(tmp_path)
+    yield store
+    drop_store(store)
+
+
+@pytest.fixture(scope="session")
+def belfry(bin_path, backend, tmp_path_factory) -> BelfryServer:
+    """The session's server: `belfry serve --demo` over a fresh store."""
     base = tmp_path_factory.mktemp("belfry-session")
-    server = start_server(bin_path, base, demo=True)
-    yield server
-    code = server.stop()
-    if code != 0:
-        pytest.fail(f"belfry exited with {code} after SIGTERM, expected 0\n{server.logs(200)}",
-                    pytrace=False)
+    store = new_store(base)
+    try:
+        server = start_server(bin_path, base, store, demo=True)
+        yield server
+        code = server.stop()
+        if code != 0:
+            pytest.fail(f"belfry exited with {code} after SIGTERM, expected 0\n"
+                        f"{server.logs(200)}", pytrace=False)
+    finally:
+        drop_store(store)
 
 
 @pytest.fixture(scope="session")
@@ -101,10 +128,46 @@ def account(client):
     return client.create_account(Name=unique("team"))["Account"]
 
 
+@pytest.fixture
+def read_only(belfry, tenant, make_client):
+    """A client with a read-only key of the same AWS account as `tenant`."""
+    return make_client(belfry.create_key(tenant.aws_account_id, read_only=True))
+
+
+@pytest.fixture
+def foreign(belfry, make_client):
+    """A client of another tenant: a writable key of another fresh AWS account id."""
+    return make_client(belfry.create_key())
+
+
 @pytest.fixture(scope="session")
 def aws_cli_env(tmp_path_factory) -> dict:
     """An environment for `aws` without the caller's AWS settings or config files."""
     return clean_aws_env(tmp_path_factory.mktemp("aws-cli-home"))
+
+
+@pytest.fixture(scope="session")
+def aws(aws_cli_env):
+    """Runs `aws` with a key in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and region us-east-1."""
+
+    def run(key: Key, *args: str, env: dict | None = None, check: bool = True):
+        full_env = dict(aws_cli_env)
+        full_env.update({
+            "AWS_ACCESS_KEY_ID": key.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_MAX_ATTEMPTS": "1",
+        })
+        full_env.update(env or {})
+        proc = subprocess.run(aws_command() + list(args), env=full_env, capture_output=True,
+                              text=True, timeout=120)
+        if check:
+            assert proc.returncode == 0, (
+                f"aws {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+        return proc
+
+    return run
 
 
 # -- failure reports -----------------------------------------------------------------------
@@ -115,10 +178,16 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
         for server in SERVERS:
-            report.sections.append((f"belfry logs ({server.data_dir})", server.logs(tail=80)))
+            report.sections.append((f"belfry logs ({server.store})", server.logs(tail=80)))
     return report
 
 
 def pytest_sessionfinish(session, exitstatus):
     for server in list(SERVERS):
         server.kill()
+    # A database left by an interrupted test is dropped all the same.
+    for name in sorted(DATABASES):
+        try:
+            drop_database(name)
+        except Exception as e:  # noqa: BLE001 - report and go on with the others
+            print(f"\ncould not drop test database {name}: {e}")

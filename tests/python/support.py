@@ -1,6 +1,11 @@
 """What the end-to-end tests share: starting `belfry`, making keys, clients and signed requests.
 
 The binary is `$BELFRY_BIN`, or `<repo>/target/debug/belfry`; nothing here builds it.
+
+The store behind every server is chosen by `BELFRY_TEST_BACKEND`: `sqlite` (the default, a
+fresh `--data` directory) or `postgres` (a fresh, uniquely named database on
+`BELFRY_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432`, created and dropped with
+`psql`).
 """
 
 from __future__ import annotations
@@ -11,15 +16,18 @@ import queue
 import random
 import re
 import secrets
+import shutil
 import signal
 import string
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import pytest
@@ -94,6 +102,118 @@ def clean_aws_env(tmp: Path) -> dict:
     return env
 
 
+# -- backends ----------------------------------------------------------------------------------
+
+#: `sqlite` or `postgres`: the store every server of this run is started over.
+BACKEND = os.environ.get("BELFRY_TEST_BACKEND", "sqlite").strip().lower() or "sqlite"
+BACKENDS = ("sqlite", "postgres")
+#: The PostgreSQL server (no database part) the postgres backend makes its databases on.
+PG_URL = (os.environ.get("BELFRY_TEST_PG_URL") or "postgres://postgres@127.0.0.1:5432").rstrip("/")
+#: How long one psql command may take.
+PSQL_TIMEOUT = 60.0
+
+#: Databases made by this run and not yet dropped (dropped at the latest when the run ends).
+DATABASES: set = set()
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def on_postgres() -> bool:
+    return BACKEND == "postgres"
+
+
+def pg_url(database: str) -> str:
+    """`PG_URL` with its path set to `/database` (any query string is kept)."""
+    parts = urlsplit(PG_URL)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def psql(sql: str, *, database: str = "postgres") -> subprocess.CompletedProcess:
+    """Runs one SQL command with the `psql` client on `PG_URL`; raises with psql's output."""
+    psql_bin = shutil.which("psql")
+    if psql_bin is None:
+        raise RuntimeError("the psql client is not installed (apt-get install postgresql-client)")
+    env = dict(os.environ)
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    out = subprocess.run(
+        [psql_bin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", pg_url(database), "-tA", "-c", sql],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PSQL_TIMEOUT,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"psql {sql!r} on {pg_url(database)} failed ({out.returncode}): "
+                           f"{out.stderr.strip() or out.stdout.strip()}")
+    return out
+
+
+def require_backend() -> None:
+    """Checks the chosen backend can be used.
+
+    An unknown backend fails. A PostgreSQL that cannot be reached fails under `CI=true` (a CI
+    run must never pass by skipping the postgres backend), and skips every test elsewhere.
+    """
+    if BACKEND not in BACKENDS:
+        pytest.fail(f"BELFRY_TEST_BACKEND={BACKEND!r}: expected one of {', '.join(BACKENDS)}",
+                    pytrace=False)
+    if not on_postgres():
+        return
+    try:
+        psql("SELECT 1")
+        return
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        why = f"BELFRY_TEST_BACKEND=postgres but PostgreSQL at {PG_URL} is not usable: {e}"
+    if on_ci():
+        pytest.fail(f"{why} (CI=true: a missing PostgreSQL is a failure, never a skip)",
+                    pytrace=False)
+    pytest.skip(why)
+
+
+def create_database() -> str:
+    """A new, empty, uniquely named PostgreSQL database; its name."""
+    name = f"belfry_py_{uuid.uuid4().hex[:16]}"
+    psql(f'CREATE DATABASE "{name}"')
+    DATABASES.add(name)
+    return name
+
+
+def drop_database(name: str) -> None:
+    """Drops a database made by `create_database`, closing any connection still open to it."""
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    DATABASES.discard(name)
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where a server keeps its data: an SQLite directory, or a PostgreSQL database URL."""
+
+    data_dir: Optional[Path] = None
+    database_url: Optional[str] = None
+
+    def args(self) -> list[str]:
+        """The `belfry serve` / `belfry keys create` options that select this store."""
+        if self.database_url is not None:
+            return ["--database-url", self.database_url]
+        assert self.data_dir is not None
+        return ["--data", str(self.data_dir)]
+
+    def __str__(self) -> str:
+        return self.database_url or str(self.data_dir)
+
+
+def new_store(base: Path) -> Store:
+    """A fresh store of the run's backend: `base/data`, or a new database (see `drop_store`)."""
+    if on_postgres():
+        return Store(database_url=pg_url(create_database()))
+    return Store(data_dir=base / "data")
+
+
+def drop_store(store: Store) -> None:
+    """Drops a store's database; an SQLite directory goes with its temporary directory."""
+    if store.database_url is not None:
+        drop_database(urlsplit(store.database_url).path.lstrip("/"))
+
+
 @dataclass
 class Key:
     access_key_id: str
@@ -120,16 +240,20 @@ class Banner:
 
 
 class BelfryServer:
-    """One `belfry serve` process over one data directory."""
+    """One `belfry serve` process over one store (a data directory or a database)."""
 
-    def __init__(self, bin_path: Path, data_dir: Path, log_path: Path, *, demo: bool,
-                 root_key: tuple[str, str], root_aws_account_id: Optional[str] = None):
+    def __init__(self, bin_path: Path, store: Store, log_path: Path, *, demo: bool,
+                 root_key: tuple[str, str], root_aws_account_id: Optional[str] = None,
+                 extra_args: Optional[list[str]] = None, extra_env: Optional[dict] = None):
         self.bin = bin_path
-        self.data_dir = data_dir
+        self.store = store
         self.log_path = log_path
         self.demo = demo
         self.root_aws_account_id = root_aws_account_id
         self.root = Key(root_key[0], root_key[1], root_aws_account_id or ROOT_AWS_ACCOUNT_ID)
+        #: Appended to the `belfry serve` command line, and set in its environment (last).
+        self.extra_args: list[str] = list(extra_args or [])
+        self.extra_env: dict = dict(extra_env or {})
         self.proc: Optional[subprocess.Popen] = None
         self.banner: Optional[Banner] = None
         self.stdout_lines: list[str] = []
@@ -140,15 +264,17 @@ class BelfryServer:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Banner:
-        args = [str(self.bin), "serve", "--listen", "127.0.0.1:0", "--data", str(self.data_dir)]
+        args = [str(self.bin), "serve", "--listen", "127.0.0.1:0", *self.store.args()]
         if self.demo:
             args.append("--demo")
+        args += self.extra_args
         env = server_env({
             "BELFRY_ROOT_ACCESS_KEY_ID": self.root.access_key_id,
             "BELFRY_ROOT_SECRET_ACCESS_KEY": self.root.secret_access_key,
         })
         if self.root_aws_account_id:
             env["BELFRY_ROOT_AWS_ACCOUNT_ID"] = self.root_aws_account_id
+        env.update(self.extra_env)
         self._log_file = open(self.log_path, "ab")
         SERVERS.append(self)
         self.proc = subprocess.Popen(
@@ -263,10 +389,10 @@ class BelfryServer:
         return self.banner.endpoint
 
     def create_key(self, aws_account_id: Optional[str] = None, *, read_only: bool = False) -> Key:
-        """`belfry keys create` on the same data directory (the server keeps running)."""
+        """`belfry keys create` on the same store (the server keeps running)."""
         aws_account_id = aws_account_id or random_aws_account_id()
         args = [str(self.bin), "keys", "create", "--aws-account-id", aws_account_id,
-                "--data", str(self.data_dir)]
+                *self.store.args()]
         if read_only:
             args.append("--read-only")
         out = subprocess.run(args, env=server_env(), capture_output=True, text=True, timeout=60)
@@ -278,12 +404,19 @@ class BelfryServer:
         return Key(doc["AccessKeyId"], doc["SecretAccessKey"], doc["AwsAccountId"], read_only)
 
 
-def start_server(bin_path: Path, base: Path, *, demo: bool, root_key=None,
-                 root_aws_account_id: Optional[str] = None) -> BelfryServer:
-    """Starts `belfry serve` over `base/data` (a random root key by default); stderr to `base`."""
-    server = BelfryServer(bin_path, base / "data", base / "belfry.stderr.log", demo=demo,
+def start_server(bin_path: Path, base: Path, store: Store, *, demo: bool, root_key=None,
+                 root_aws_account_id: Optional[str] = None,
+                 extra_args: Optional[list[str]] = None,
+                 extra_env: Optional[dict] = None) -> BelfryServer:
+    """Starts `belfry serve` over `store` (a random root key by default); stderr to `base`.
+
+    `extra_args` are appended to the command line (after `--listen`, the store options and
+    `--demo`); `extra_env` is set in the server's environment over everything else.
+    """
+    server = BelfryServer(bin_path, store, base / "belfry.stderr.log", demo=demo,
                           root_key=root_key or random_key(),
-                          root_aws_account_id=root_aws_account_id)
+                          root_aws_account_id=root_aws_account_id,
+                          extra_args=extra_args, extra_env=extra_env)
     server.start()
     return server
 
@@ -294,7 +427,10 @@ _SESSION: Optional[boto3.session.Session] = None
 def chime_client(endpoint: str, key: Key, **config):
     """A boto3 Chime client exactly as a user would make one, with no retries.
 
-    One boto3 session serves every client, so the service model is loaded once.
+    `config` goes to botocore's `Config`; a caller's `retries` replaces the default
+    `{"total_max_attempts": 1}` (one attempt: botocore's `max_attempts` counts retries in its
+    legacy mode, which would retry 429, 500 and 503 once). One boto3 session serves every
+    client, so the service model is loaded once.
     """
     global _SESSION
     if _SESSION is None:
@@ -305,7 +441,7 @@ def chime_client(endpoint: str, key: Key, **config):
         region_name=REGION,
         aws_access_key_id=key.access_key_id,
         aws_secret_access_key=key.secret_access_key,
-        config=Config(retries={"max_attempts": 1}, **config),
+        config=Config(**{"retries": {"total_max_attempts": 1}, **config}),
     )
 
 
@@ -323,6 +459,23 @@ def unique(prefix: str = "acct") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def email(tag: str = "user") -> str:
+    """A fresh email address at example.com."""
+    return f"{unique(tag)}@example.com"
+
+
+def list_all(client, **kwargs) -> list[dict]:
+    """Every user ListUsers returns for `kwargs`, through boto3's paginator."""
+    users = []
+    for page in client.get_paginator("list_users").paginate(**kwargs):
+        users += page["Users"]
+    return users
+
+
+def aws_command() -> list[str]:
+    """The AWS CLI: `aws` on PATH, else `python -m awscli`."""
+    found = shutil.which("aws")
+    return [found] if found else [sys.executable, "-m", "awscli"]
 
 
 #: The model's `ErrorCode` value each error shape carries in its `Code` member.
@@ -332,6 +485,10 @@ ERROR_CODES = {
     "ForbiddenException": "Forbidden",
     "NotFoundException": "NotFound",
     "ConflictException": "Conflict",
+    "UnprocessableEntityException": "Unprocessable",
+    "ThrottledClientException": "Throttled",
+    "ServiceUnavailableException": "ServiceUnavailable",
+    "ServiceFailureException": "ServiceFailure",
 }
 
 

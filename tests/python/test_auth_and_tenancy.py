@@ -47,12 +47,6 @@ def test_root_key_from_environment_works(make_client, root_key):
 
 # -- read-only keys ----------------------------------------------------------------------------
 
-@pytest.fixture
-def read_only(belfry, tenant, make_client):
-    """A read-only key of the same AWS account as `tenant`."""
-    return make_client(belfry.create_key(tenant.aws_account_id, read_only=True))
-
-
 def test_read_only_key_can_read(client, read_only):
     acct = client.create_account(Name=unique("RO"))["Account"]
     user = client.create_user(AccountId=acct["AccountId"], Email=f"{unique()}@example.com")["User"]

@@ -2,42 +2,9 @@
 
 import json
 import shlex
-import shutil
 import subprocess
-import sys
 
-import pytest
-
-from support import DEMO_USERS, Key, unique
-
-
-def aws_command() -> list[str]:
-    found = shutil.which("aws")
-    return [found] if found else [sys.executable, "-m", "awscli"]
-
-
-@pytest.fixture(scope="module")
-def aws(aws_cli_env):
-    """Runs `aws` with a key in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and region us-east-1."""
-
-    def run(key: Key, *args: str, env: dict | None = None, check: bool = True):
-        full_env = dict(aws_cli_env)
-        full_env.update({
-            "AWS_ACCESS_KEY_ID": key.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_MAX_ATTEMPTS": "1",
-        })
-        full_env.update(env or {})
-        proc = subprocess.run(aws_command() + list(args), env=full_env, capture_output=True,
-                              text=True, timeout=120)
-        if check:
-            assert proc.returncode == 0, (
-                f"aws {' '.join(args)} exited {proc.returncode}\n"
-                f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
-        return proc
-
-    return run
+from support import DEMO_USERS, Key, aws_command, unique
 
 
 def test_aws_version_is_v1(aws_cli_env):

@@ -1,13 +1,20 @@
 """`belfry serve` itself: the demo seeded once and found again, file modes, restarts, SIGTERM.
 
-These tests start their own servers over their own data directories, apart from the session's.
+These tests start their own servers over their own stores (`fresh_store`: a data directory, or
+a database of its own on the postgres backend), apart from the session's.
 """
 
 import stat
 
 import pytest
 
-from support import DEMO_USERS, belfry_bin, chime_client, random_key, start_server, unique
+from support import (
+    DEMO_USERS, belfry_bin, chime_client, on_postgres, random_key, start_server, unique,
+)
+
+sqlite_only = pytest.mark.skipif(
+    on_postgres(), reason="about the SQLite data directory (--data), which the postgres "
+                          "backend does not use; test_demo_restart_* covers the restart there")
 
 
 def mode(path) -> int:
@@ -20,11 +27,9 @@ def count_users(client, account_id) -> int:
     return sum(len(p["Users"]) for p in pages)
 
 
-def test_demo_restart_finds_the_same_account_and_key(bin_path, tmp_path):
-    data = tmp_path / "data"
-    assert not data.exists()
-
-    first = start_server(bin_path, tmp_path, demo=True)
+def test_demo_restart_finds_the_same_account_and_key(bin_path, tmp_path, fresh_store):
+    # On SQLite the store is `tmp_path/data`; on PostgreSQL the same database both times.
+    first = start_server(bin_path, tmp_path, fresh_store, demo=True)
     try:
         b1 = first.banner
         assert b1.demo_verb == "seeded", b1.lines
@@ -38,12 +43,7 @@ def test_demo_restart_finds_the_same_account_and_key(bin_path, tmp_path):
     finally:
         assert first.stop() == 0, first.logs()
 
-    assert data.is_dir()
-    assert mode(data) == 0o700, oct(mode(data))
-    assert (data / "belfry.db").is_file()
-    assert mode(data / "belfry.db") == 0o600, oct(mode(data / "belfry.db"))
-
-    second = start_server(bin_path, tmp_path, demo=True)
+    second = start_server(bin_path, tmp_path, fresh_store, demo=True)
     try:
         b2 = second.banner
         assert b2.demo_verb == "found", b2.lines
@@ -65,12 +65,33 @@ def test_demo_restart_finds_the_same_account_and_key(bin_path, tmp_path):
     finally:
         assert second.stop() == 0, second.logs()
 
-    assert mode(data) == 0o700
-    assert mode(data / "belfry.db") == 0o600
+
+@sqlite_only
+def test_data_directory_and_database_file_are_owner_only(bin_path, tmp_path, fresh_store):
+    data = fresh_store.data_dir
+    assert data == tmp_path / "data" and not data.exists()
+    for demo in (True, False):  # made so on first start, and still so after a restart
+        server = start_server(bin_path, tmp_path, fresh_store, demo=demo)
+        chime_client(server.endpoint, server.root).list_accounts()
+        assert server.stop() == 0, server.logs()
+        assert data.is_dir()
+        assert mode(data) == 0o700, oct(mode(data))
+        assert (data / "belfry.db").is_file()
+        assert mode(data / "belfry.db") == 0o600, oct(mode(data / "belfry.db"))
 
 
-def test_keys_made_before_a_restart_still_work(bin_path, tmp_path):
-    server = start_server(bin_path, tmp_path, demo=False)
+def test_sigterm_right_after_the_address_line_exits_0(bin_path, tmp_path, fresh_store):
+    # The address line tells a supervisor the server is up; a SIGTERM from then on must be a
+    # graceful shutdown (exit 0), not death by the signal. Several tries, as it is a race.
+    codes = []
+    for _ in range(15):
+        server = start_server(bin_path, tmp_path, fresh_store, demo=False)
+        codes.append(server.stop())
+    assert codes == [0] * 15, f"exit codes {codes} (-15: killed by SIGTERM)"
+
+
+def test_keys_made_before_a_restart_still_work(bin_path, tmp_path, fresh_store):
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False)
     try:
         key = server.create_key("123456789012")
         acct = chime_client(server.endpoint, key).create_account(Name=unique())["Account"]
@@ -79,7 +100,7 @@ def test_keys_made_before_a_restart_still_work(bin_path, tmp_path):
         assert server.stop() == 0, server.logs()
     # Without --demo, stdout holds only the address line.
     assert server.stdout_lines == [f"Belfry listening on {server.endpoint}"]
-    again = start_server(bin_path, tmp_path, demo=False)
+    again = start_server(bin_path, tmp_path, fresh_store, demo=False)
     try:
         c = chime_client(again.endpoint, key)
         assert c.get_account(AccountId=acct["AccountId"])["Account"] == acct
@@ -87,8 +108,8 @@ def test_keys_made_before_a_restart_still_work(bin_path, tmp_path):
         assert again.stop() == 0, again.logs()
 
 
-def test_root_aws_account_id_from_environment(bin_path, tmp_path):
-    server = start_server(bin_path, tmp_path, demo=False, root_key=random_key(),
+def test_root_aws_account_id_from_environment(bin_path, tmp_path, fresh_store):
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False, root_key=random_key(),
                           root_aws_account_id="222233334444")
     try:
         c = chime_client(server.endpoint, server.root)

@@ -5,20 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from support import chime_client, expect_error, unique
+from support import chime_client, email, expect_error, list_all, unique
 
 REGISTRATION = {"Unregistered", "Registered", "Suspended"}
-
-
-def email(tag: str = "user") -> str:
-    return f"{unique(tag)}@example.com"
-
-
-def list_all(client, **kwargs) -> list[dict]:
-    users = []
-    for page in client.get_paginator("list_users").paginate(**kwargs):
-        users += page["Users"]
-    return users
 
 
 def recent(ts: datetime) -> bool:
