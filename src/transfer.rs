@@ -575,10 +575,10 @@ async fn each_user(
                 PAGE,
             )
             .await?;
-        for doc in &page.docs {
+        for doc in page.docs() {
             write(doc)?;
         }
-        written += page.docs.len() as u64;
+        written += page.count() as u64;
         match page.next {
             Some(next) => after = Some(next),
             None => return Ok(written),

@@ -75,7 +75,7 @@ async fn store_users(store: &Store, account_id: &str) -> Vec<serde_json::Value> 
             )
             .await
             .unwrap_or_else(|e| panic!("list users in the store: {e}"));
-        for doc in &page.docs {
+        for doc in page.docs() {
             users.push(serde_json::from_str(doc).expect("stored user JSON"));
         }
         match page.next {

@@ -180,15 +180,9 @@ pub async fn list_users(call: &Call<'_>) -> Result<Reply, ApiError> {
         .list_users(call.owner(), account_id, &filter, after.as_deref(), limit)
         .await
         .map_err(|e| store_error(e, account_id, None))?;
-    let size: usize = page.docs.iter().map(|d| d.len() + 1).sum();
-    let mut body = String::with_capacity(size + 200);
+    let mut body = String::with_capacity(page.joined.len() + 200);
     body.push_str("{\"Users\":[");
-    for (i, doc) in page.docs.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(doc);
-    }
+    body.push_str(&page.joined);
     body.push(']');
     if let Some(last) = page.next {
         let token = call.tokens.issue(&scope, &[&last]);

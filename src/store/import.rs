@@ -341,74 +341,99 @@ async fn apply(
     Ok(outcome)
 }
 
-/// Inserts the merged users, or updates those whose email is there: one statement, the rows
-/// travelling as one JSON array of arrays. The CTE is materialised so that each row's JSON is
-/// produced once and then indexed 17 times, rather than produced anew for every column.
+/// Rows per INSERT statement: 17 parameters each stays under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// The columns an import writes, in the order [`upsert_rows`] binds them.
+const IMPORT_COLUMNS: [&str; 17] = [
+    "user_id",
+    "account_id",
+    "email_key",
+    "primary_email",
+    "primary_provisioned_number",
+    "display_name",
+    "license_type",
+    "user_type",
+    "registration_status",
+    "invitation_status",
+    "registered_on_ms",
+    "invited_on_ms",
+    "alexa_enabled",
+    "alexa_room_arn",
+    "personal_pin",
+    "pre_suspend_status",
+    "doc",
+];
+
+/// Inserts the merged users, or updates those whose email is there: one multi-row statement
+/// per [`ROWS_PER_INSERT`] users.
 async fn upsert_rows(
     conn: &mut AnyConnection,
     backend: Backend,
     account_id: &str,
     batch: &[&Merged],
 ) -> Result<()> {
-    let mut rows = String::with_capacity(batch.len() * 900);
-    rows.push('[');
-    for (i, m) in batch.iter().enumerate() {
-        if i > 0 {
-            rows.push(',');
+    for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let sql = upsert_statement(backend, chunk.len());
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            let user = &m.record.user;
+            let alexa = user.alexa.as_ref();
+            query = query
+                .bind(user.user_id.as_str())
+                .bind(account_id)
+                .bind(email_key(&user.primary_email))
+                .bind(user.primary_email.as_str())
+                .bind(user.primary_provisioned_number.as_deref())
+                .bind(user.display_name.as_deref())
+                .bind(user.license_type.as_str())
+                .bind(user.user_type.as_str())
+                .bind(user.registration_status.as_str())
+                .bind(user.invitation_status.map(InviteStatus::as_str))
+                .bind(user.registered_on_ms)
+                .bind(user.invited_on_ms)
+                .bind(
+                    alexa
+                        .and_then(|a| a.is_alexa_for_business_enabled)
+                        .map(i64::from),
+                )
+                .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
+                .bind(user.personal_pin.as_str())
+                .bind(m.record.pre_suspend.map(RegistrationStatus::as_str))
+                .bind(user.to_json_text());
         }
-        let user = &m.record.user;
-        let alexa = user.alexa.as_ref();
-        let row = (
-            &user.user_id,
-            email_key(&user.primary_email),
-            &user.primary_email,
-            user.primary_provisioned_number.as_deref(),
-            user.display_name.as_deref(),
-            user.license_type.as_str(),
-            user.user_type.as_str(),
-            user.registration_status.as_str(),
-            user.invitation_status.map(InviteStatus::as_str),
-            user.registered_on_ms,
-            user.invited_on_ms,
-            alexa
-                .and_then(|a| a.is_alexa_for_business_enabled)
-                .map(i64::from),
-            alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()),
-            &user.personal_pin,
-            m.record.pre_suspend.map(RegistrationStatus::as_str),
-            user.to_json_text(),
-        );
-        rows.push_str(&serde_json::to_string(&row).expect("a row serialises"));
+        query.execute(&mut *conn).await?;
     }
-    rows.push(']');
-    let sql = format!(
-        "WITH r AS MATERIALIZED (SELECT value AS v FROM {})
-         INSERT INTO users (user_id, account_id, email_key, primary_email,
-            primary_provisioned_number, display_name, license_type, user_type,
-            registration_status, invitation_status, registered_on_ms, invited_on_ms,
-            alexa_enabled, alexa_room_arn, personal_pin, pre_suspend_status, doc)
-         SELECT v ->> 0, $1, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6, v ->> 7,
-            v ->> 8, CAST(v ->> 9 AS BIGINT), CAST(v ->> 10 AS BIGINT),
-            CAST(v ->> 11 AS BIGINT), v ->> 12, v ->> 13, v ->> 14, v ->> 15
-         FROM r WHERE true
-         ON CONFLICT (account_id, email_key) DO UPDATE SET
-            primary_email = excluded.primary_email,
-            primary_provisioned_number = excluded.primary_provisioned_number,
-            display_name = excluded.display_name, license_type = excluded.license_type,
-            user_type = excluded.user_type, registration_status = excluded.registration_status,
-            invitation_status = excluded.invitation_status,
-            registered_on_ms = excluded.registered_on_ms, invited_on_ms = excluded.invited_on_ms,
-            alexa_enabled = excluded.alexa_enabled, alexa_room_arn = excluded.alexa_room_arn,
-            personal_pin = excluded.personal_pin, pre_suspend_status = excluded.pre_suspend_status,
-            doc = excluded.doc",
-        backend.json_rows("$2")
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
-        .bind(rows)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
+}
+
+/// `INSERT INTO users (...) VALUES (...), ... ON CONFLICT (account_id, email_key) DO UPDATE`
+/// for `rows` rows.
+fn upsert_statement(backend: Backend, rows: usize) -> String {
+    let columns = IMPORT_COLUMNS.len();
+    let mut sql = String::with_capacity(600 + rows * columns * 6);
+    sql.push_str("INSERT INTO users (");
+    sql.push_str(&IMPORT_COLUMNS.join(", "));
+    sql.push_str(") VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            backend.push_placeholder(&mut sql, row * columns + column + 1);
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (account_id, email_key) DO UPDATE SET ");
+    let updates: Vec<String> = IMPORT_COLUMNS
+        .iter()
+        .filter(|c| !matches!(**c, "user_id" | "account_id" | "email_key"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    sql.push_str(&updates.join(", "));
+    sql
 }
 
 /// A new user as CreateUser makes one, before the record's fields are merged in.

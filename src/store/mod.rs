@@ -14,6 +14,7 @@
 mod accounts;
 mod import;
 mod keys;
+mod reader;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -58,6 +59,20 @@ impl Backend {
         }
     }
 
+    /// Appends the `n`th (1-based) bound parameter of a generated statement. PostgreSQL numbers
+    /// them (`$n`); SQLite gets anonymous `?`, bound in order, because looking up a numbered
+    /// parameter's name is linear in the number of parameters: a statement of thousands of
+    /// `$n` costs quadratic time to bind.
+    fn push_placeholder(self, sql: &mut String, n: usize) {
+        match self {
+            Backend::Sqlite => sql.push('?'),
+            Backend::Postgres => {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+        }
+    }
+
     fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -80,7 +95,7 @@ pub enum StoreError {
     /// The account cannot be deleted while this many of its users are not suspended.
     UsersNotSuspended(i64),
     /// The database cannot be reached or is too busy: the client may retry.
-    Unavailable(sqlx::Error),
+    Unavailable(String),
     /// A strict import refused the record of this line, for this reason.
     Refused(u64, String),
     /// Anything else: a bug or a corrupt database.
@@ -111,7 +126,7 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
             sqlx::Error::Database(db) => {
                 // SQLITE_BUSY (5) and SQLITE_LOCKED (6) past the busy timeout, PostgreSQL's
                 // "cannot connect now" and admin shutdown classes: all transient.
@@ -121,7 +136,7 @@ impl From<sqlx::Error> for StoreError {
                     "5" | "6" | "517" | "57P01" | "57P02" | "57P03"
                 ) || code.starts_with("08")
                 {
-                    StoreError::Unavailable(e)
+                    StoreError::Unavailable(e.to_string())
                 } else if db.is_unique_violation() {
                     // The unique keys a request can collide on: a user's email within its
                     // account (`users.email_key`), a phone number within an AWS account.
@@ -175,6 +190,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     token_secret: [u8; 32],
+    /// Plain connections for the hot reads of an embedded SQLite file (see [`reader`]).
+    reader: Option<std::sync::Arc<reader::Reader>>,
 }
 
 /// The name of the SQLite file inside the data directory.
@@ -314,10 +331,19 @@ impl Store {
             });
         }
         let pool = pool_options.connect_with(options).await?;
+        let reader = match location {
+            Location::Dir(dir) => Some(std::sync::Arc::new(reader::Reader::new(
+                dir.canonicalize()
+                    .map_err(|e| StoreError::Internal(format!("data directory: {e}")))?
+                    .join(DB_FILE),
+            ))),
+            _ => None,
+        };
         let mut store = Store {
             pool,
             backend,
             token_secret: [0; 32],
+            reader,
         };
         store.migrate().await?;
         store.token_secret = store.load_token_secret().await?;
