@@ -434,7 +434,13 @@ async fn import(args: ImportArgs) -> Result<(), AnyError> {
     } else {
         None
     };
-    let store = args.store.open().await?;
+    // An import writes one batch after another: one connection, whose page cache (sized up
+    // for the import) stays warm from batch to batch.
+    let pool = PoolSettings {
+        max_connections: 1,
+        ..args.store.pool()
+    };
+    let store = Store::open_with(&args.store.location(), pool).await?;
     let started = std::time::Instant::now();
     let options = ImportOptions {
         account_id: args.account_id.clone(),

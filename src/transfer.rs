@@ -520,6 +520,9 @@ pub async fn import<R: BufRead + Send + 'static>(
     if let Some(import) = strict_import {
         import.commit().await?;
     }
+    if summary.created + summary.updated > 0 {
+        store.analyze().await?;
+    }
     Ok(summary)
 }
 
