@@ -571,17 +571,36 @@ pub fn verify(
         }
     }
 
-    let canonical = canonical_request(req, sig, opts)?;
-    let to_sign = string_to_sign(&canonical, sig);
     let key = signing_key(secret_access_key, &sig.date, &sig.region, &sig.service);
-    let expected = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
-    // Constant time, so response timing does not reveal how many leading characters of a
-    // forged signature were right. (Unequal lengths compare unequal.)
-    if bool::from(expected.as_bytes().ct_eq(sig.signature.as_bytes())) {
+    let signed_as = |plus: Plus| -> Result<bool, AuthError> {
+        let canonical = canonical_request_with(req, sig, opts, plus)?;
+        let to_sign = string_to_sign(&canonical, sig);
+        let expected = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
+        // Constant time, so response timing does not reveal how many leading characters of
+        // a forged signature were right. (Unequal lengths compare unequal.)
+        Ok(bool::from(
+            expected.as_bytes().ct_eq(sig.signature.as_bytes()),
+        ))
+    };
+    // A raw `+` in the query is where signers disagree: SigV4 itself (and botocore, and
+    // this verifier) read it as a plus, the Rust SDK's aws-sigv4 as a space (it decodes the
+    // query as a form). SDKs always send `%2B` or `%20`; for a hand-built URL either reading
+    // is accepted: both sign the same bytes.
+    let plus_in_query = req.raw_query.is_some_and(|q| q.contains('+'));
+    if signed_as(Plus::Plus)? || (plus_in_query && signed_as(Plus::Space)?) {
         Ok(())
     } else {
         Err(AuthError::SignatureMismatch)
     }
+}
+
+/// How a raw `+` in the query is read when canonicalising it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plus {
+    /// A plus sign, `%2B` once canonical: SigV4's own rule.
+    Plus,
+    /// A space, `%20` once canonical: form decoding, as aws-sigv4 does.
+    Space,
 }
 
 /// Also public, for tests and for clarity: the canonical request and string to sign.
@@ -605,13 +624,26 @@ pub fn canonical_request(
     sig: &Signature,
     opts: &Options,
 ) -> Result<String, AuthError> {
+    canonical_request_with(req, sig, opts, Plus::Plus)
+}
+
+fn canonical_request_with(
+    req: &Request,
+    sig: &Signature,
+    opts: &Options,
+    plus: Plus,
+) -> Result<String, AuthError> {
     check_signed_headers(&sig.signed_headers)?;
     let mut out = String::with_capacity(256 + req.raw_path.len());
     out.push_str(req.method);
     out.push('\n');
     out.push_str(&canonical_uri(req.raw_path, opts.normalize_path));
     out.push('\n');
-    out.push_str(&canonical_query(req.raw_query, sig.form == Form::Query));
+    out.push_str(&canonical_query_with(
+        req.raw_query,
+        sig.form == Form::Query,
+        plus,
+    ));
     out.push('\n');
     for name in &sig.signed_headers {
         let mut values = header_values(req.headers, name).peekable();
@@ -739,7 +771,20 @@ fn normalize_path(path: &str) -> String {
 }
 
 /// The canonical query string of a raw query.
+#[cfg(test)]
 fn canonical_query(raw_query: Option<&str>, exclude_signature: bool) -> String {
+    canonical_query_with(raw_query, exclude_signature, Plus::Plus)
+}
+
+fn canonical_query_with(raw_query: Option<&str>, exclude_signature: bool, plus: Plus) -> String {
+    let spaced;
+    let raw_query = match (plus, raw_query) {
+        (Plus::Space, Some(q)) => {
+            spaced = q.replace('+', "%20");
+            Some(spaced.as_str())
+        }
+        (_, q) => q,
+    };
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (key, value) in decoded_query_pairs(raw_query) {
         if exclude_signature && key == b"X-Amz-Signature" {
@@ -1001,6 +1046,69 @@ mod tests {
         assert_eq!(collapsed("\"a   b   c\""), "\"a b c\"");
         assert_eq!(collapsed(""), "");
         assert_eq!(collapsed("   "), "");
+    }
+
+    /// Regression (fuzz target sigv4_differential): aws-sigv4 signs a raw `+` in the query
+    /// as a space, SigV4 and this verifier as a plus; a request signed either way verifies,
+    /// and nothing else about it may change.
+    #[test]
+    fn a_raw_plus_in_the_query_verifies_read_as_a_plus_or_a_space() {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let sign = |raw_query: &str, plus: Plus| {
+            let headers = [("host", "example.com"), ("x-amz-date", "20150830T123600Z")];
+            let unsigned = Request {
+                method: "GET",
+                raw_path: "/accounts",
+                raw_query: Some(raw_query),
+                headers: &headers,
+                body: b"",
+            };
+            let mut sig = Signature {
+                form: Form::Header,
+                access_key_id: "AKIDEXAMPLE".into(),
+                date: "20150830".into(),
+                region: "us-east-1".into(),
+                service: "chime".into(),
+                signed_headers: vec!["host".into(), "x-amz-date".into()],
+                signature: String::new(),
+                amz_date: "20150830T123600Z".into(),
+                expires: None,
+            };
+            let canonical =
+                canonical_request_with(&unsigned, &sig, &Options::default(), plus).unwrap();
+            let key = signing_key(secret, &sig.date, &sig.region, &sig.service);
+            sig.signature = hex::encode(hmac_sha256(
+                &key,
+                string_to_sign(&canonical, &sig).as_bytes(),
+            ));
+            sig
+        };
+        let check = |raw_query: &str, sig: &Signature| {
+            let headers = [("host", "example.com"), ("x-amz-date", "20150830T123600Z")];
+            let req = Request {
+                method: "GET",
+                raw_path: "/accounts",
+                raw_query: Some(raw_query),
+                headers: &headers,
+                body: b"",
+            };
+            verify(&req, sig, secret, 1_440_938_160, &Options::default())
+        };
+        for plus in [Plus::Plus, Plus::Space] {
+            let sig = sign("name=a+b&x=+", plus);
+            assert_eq!(check("name=a+b&x=+", &sig), Ok(()), "{plus:?}");
+            assert_eq!(
+                check("name=a+c&x=+", &sig),
+                Err(AuthError::SignatureMismatch),
+                "{plus:?}"
+            );
+        }
+        // %2B is a plus and %20 a space, whatever the reading of a raw `+`.
+        let sig = sign("name=a%2Bb", Plus::Plus);
+        assert_eq!(check("name=a%2Bb", &sig), Ok(()));
+        assert_eq!(check("name=a%20b", &sig), Err(AuthError::SignatureMismatch));
+        let sig = sign("name=a%20b", Plus::Plus);
+        assert_eq!(check("name=a%2Bb", &sig), Err(AuthError::SignatureMismatch));
     }
 
     #[test]
