@@ -10,14 +10,18 @@
 //! `{"Code":..,"Message":..}`, which is how AWS clients pick the typed exception.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::admin::{self, Admin};
@@ -32,6 +36,50 @@ use crate::token::PageTokens;
 
 /// Request bodies larger than this are refused (the largest modeled request is far smaller).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Requests whose header section (names, values and their separators) is larger than this are
+/// refused with a modeled `BadRequestException`.
+pub const MAX_HEADER_BYTES: usize = 64 << 10;
+
+/// Requests with more header lines than this are refused with a modeled `BadRequestException`.
+pub const MAX_HEADER_COUNT: usize = 128;
+
+/// What the HTTP parser itself accepts at most: request line and headers beyond this size,
+/// or more header lines than [`HARD_MAX_HEADER_COUNT`], never reach Belfry and are answered
+/// by the HTTP layer with a bare `431 Request Header Fields Too Large` and a closed
+/// connection (there is no request yet to answer in the Chime shape).
+pub const HARD_MAX_HEADER_BYTES: usize = 256 << 10;
+
+/// See [`HARD_MAX_HEADER_BYTES`].
+pub const HARD_MAX_HEADER_COUNT: usize = 256;
+
+/// The default of [`Limits::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default of [`Limits::body_read_timeout`].
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take to send a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// From the first byte of a request (or, on a kept-alive connection, from the end of the
+    /// previous response) until its header section is complete. A client slower than this is
+    /// disconnected; so is a kept-alive connection idle for this long. It also bounds how long
+    /// such a client can hold up a graceful shutdown (it has no request in flight).
+    pub header_read_timeout: Duration,
+    /// From the end of the headers until the whole body is in. A body slower than this is
+    /// answered with a `BadRequestException` and the connection is closed.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+        }
+    }
+}
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -88,6 +136,7 @@ struct App {
     faults: Faults,
     metrics: Metrics,
     admin_token: Option<String>,
+    body_read_timeout: Duration,
 }
 
 /// A bound, not yet running, server.
@@ -95,6 +144,7 @@ pub struct Server {
     listener: TcpListener,
     app: Arc<App>,
     shutdown_timeout: Duration,
+    header_read_timeout: Duration,
 }
 
 impl Server {
@@ -141,12 +191,30 @@ impl Server {
             faults,
             metrics: Metrics::new(),
             admin_token: options.admin_token.filter(|t| !t.is_empty()),
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         });
         Ok(Server {
             listener,
             app,
             shutdown_timeout: options.shutdown_timeout,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         })
+    }
+
+    /// Replaces the default [`Limits`] (10 s for the headers, 30 s for the body).
+    pub fn with_limits(mut self, limits: Limits) -> Server {
+        self.header_read_timeout = limits.header_read_timeout;
+        let app = Arc::get_mut(&mut self.app).expect("a server not yet running owns its state");
+        app.body_read_timeout = limits.body_read_timeout;
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.app.body_read_timeout,
+        }
     }
 
     /// The address actually bound.
@@ -161,29 +229,53 @@ impl Server {
 
     /// Serves until `shutdown` completes; then stops accepting, finishes in-flight requests
     /// (for at most the shutdown timeout), closes the store and returns.
+    ///
+    /// Each connection is HTTP/1.1 (or 1.0) driven by hyper with a header read timeout
+    /// ([`Limits::header_read_timeout`]): a client that stalls before its headers are complete,
+    /// or keeps an idle connection open, is disconnected.
     pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let router = Router::new().fallback(handle).with_state(self.app.clone());
-        let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
-        let serving = axum::serve(self.listener, router).with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping_tx.send(());
-        });
-        let serving = serving.into_future();
-        tokio::pin!(serving);
-        tokio::select! {
-            result = &mut serving => result?,
-            Ok(()) = stopping => {
-                match tokio::time::timeout(self.shutdown_timeout, &mut serving).await {
-                    Ok(result) => result?,
-                    Err(_) => tracing::warn!(
-                        timeout = ?self.shutdown_timeout,
-                        "requests still in flight at the shutdown timeout are dropped"
-                    ),
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_header_size(HARD_MAX_HEADER_BYTES)
+            .max_headers(HARD_MAX_HEADER_COUNT);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        accept_error(e).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(router.clone());
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection closed with an error");
                 }
-            }
+            });
+        }
+        // Stop accepting: new connections are refused from here on.
+        drop(self.listener);
+        // Idle connections close now; each busy one after its in-flight request.
+        if tokio::time::timeout(self.shutdown_timeout, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "requests still in flight at the shutdown timeout are dropped"
+            );
         }
         self.app.store.close().await;
         tracing::info!("stopped");
@@ -194,6 +286,21 @@ impl Server {
     pub async fn run(self) -> std::io::Result<()> {
         self.run_until(std::future::pending()).await
     }
+}
+
+/// An error accepting a connection: a connection that failed before it was accepted is
+/// nobody's concern; anything else (such as running out of file descriptors) is logged and
+/// the loop pauses a second before accepting again, as hyper's own server did.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 fn now_unix_secs() -> i64 {
@@ -229,7 +336,9 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         operation: "-",
         access_key_id: None,
     };
-    let result = if path.starts_with(admin::PREFIX) {
+    let result = if let Err(e) = check_headers(request.headers()) {
+        Err(e)
+    } else if path.starts_with(admin::PREFIX) {
         log.operation = "admin";
         serve_admin(&app, request).await
     } else {
@@ -256,17 +365,75 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     respond(result, &request_id)
 }
 
-async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
-    to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+/// Refuses a header section over [`MAX_HEADER_BYTES`] or [`MAX_HEADER_COUNT`] lines.
+fn check_headers(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    if headers.len() > MAX_HEADER_COUNT {
+        return Err(ApiError::bad_request(format!(
+            "The request has more than {MAX_HEADER_COUNT} headers"
+        )));
+    }
+    // Each line is `name: value\r\n`.
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if bytes > MAX_HEADER_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "The request headers are larger than {MAX_HEADER_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads the whole body: at most [`MAX_BODY_BYTES`] (a larger `Content-Length` is refused
+/// before any of it is read) within the body read timeout.
+async fn read_body(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    timeout: Duration,
+) -> Result<axum::body::Bytes, ApiError> {
+    let too_large = || {
         ApiError::bad_request(format!(
-            "The request body is larger than {MAX_BODY_BYTES} bytes or could not be read"
+            "The request body is larger than {MAX_BODY_BYTES} bytes"
         ))
-    })
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let read = async move {
+        let mut body = body;
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let frame = frame.map_err(|_| {
+                ApiError::bad_request("The request body could not be read completely")
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(axum::body::Bytes::from(bytes))
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::bad_request(format!(
+                "The request body was not received within {} s",
+                timeout.as_secs_f64()
+            )))
+        })
 }
 
 async fn serve_admin(app: &App, request: Request) -> Result<Reply, ApiError> {
     let (parts, body) = request.into_parts();
-    let body = read_body(body).await?;
+    let body = read_body(&parts.headers, body, app.body_read_timeout).await?;
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -328,7 +495,7 @@ async fn inject_faults(app: &App, operation: &'static str) -> Result<(), ApiErro
 
 async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (parts, body) = request.into_parts();
-    let body = read_body(body).await?;
+    let body = read_body(&parts.headers, body, app.body_read_timeout).await?;
     let headers: Vec<(&str, String)> = parts
         .headers
         .iter()

@@ -16,8 +16,10 @@ use subtle::ConstantTimeEq;
 
 const VERSION: u8 = 1;
 const MAC_LEN: usize = 32;
-/// Tokens longer than this are refused before any decoding.
-const MAX_TOKEN_LEN: usize = 4096;
+/// Tokens longer than this are refused before any decoding. A position of up to about 3000
+/// bytes gives a token that fits; callers keep positions well below that (a ListUsers position
+/// is an email key, and emails are at most `EMAIL_MAX_LENGTH` characters).
+pub const MAX_TOKEN_LEN: usize = 4096;
 
 /// Signs and opens page tokens with one secret.
 #[derive(Clone)]
@@ -126,6 +128,32 @@ mod tests {
                 Err(InvalidToken)
             );
             bytes[i] ^= 1;
+        }
+    }
+
+    /// Regression: a ListUsers page ending at a user with a long email issued a NextToken
+    /// longer than `MAX_TOKEN_LEN`, which `open` then refused: the walk could not go on past
+    /// that user. Emails are now at most `EMAIL_MAX_LENGTH` characters; the longest email key
+    /// (4-byte characters, or characters whose lower case is longer) must give a token that
+    /// opens.
+    #[test]
+    fn the_token_of_the_longest_email_opens() {
+        use crate::api::validate::EMAIL_MAX_LENGTH;
+        use crate::model::email_key;
+        for c in ['\u{10348}', '\u{130}', '\u{23a}', 'A'] {
+            let email: String =
+                std::iter::repeat_n(c, EMAIL_MAX_LENGTH - 4).collect::<String>() + "@a.b";
+            assert_eq!(email.chars().count(), EMAIL_MAX_LENGTH);
+            let key = email_key(&email);
+            let scope = [
+                "ListUsers",
+                "3f2f5c3e-8c1a-4d7e-9a61-6f0f1b2c3d4e",
+                &key,
+                "SharedDevice",
+            ];
+            let t = tokens().issue(&scope, &[&key]);
+            assert!(t.len() <= MAX_TOKEN_LEN, "{c:?}: {} characters", t.len());
+            assert_eq!(tokens().open(&scope, &t), Ok(vec![key]));
         }
     }
 

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::validate::{EMAIL_PATTERN, NON_EMPTY_PATTERN, Violations};
+use super::validate::{NON_EMPTY_PATTERN, Violations};
 use super::{Call, Reply, store_error};
 use crate::error::ApiError;
 use crate::model::{License, email_key};
@@ -92,7 +92,7 @@ pub async fn list_accounts(call: &Call<'_>) -> Result<Reply, ApiError> {
     }
     let email = call.query.get("user-email")?;
     if let Some(email) = email {
-        v.pattern("userEmail", email, EMAIL_PATTERN, true);
+        v.email("userEmail", email);
     }
     let limit = max_results(call, &mut v)?;
     v.finish()?;

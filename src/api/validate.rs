@@ -15,6 +15,11 @@ use crate::error::ApiError;
 
 /// `EmailAddress` pattern of the model (a search, not anchored, as the model's patterns are).
 pub const EMAIL_PATTERN: &str = r".+@.+\..+";
+/// The longest email address Belfry takes, in characters: RFC 5321's 254. The model bounds
+/// `EmailAddress` by its pattern only, but a ListUsers page ending at a user carries that
+/// user's (lower-cased) email in its `NextToken`, and a token must stay short enough to be
+/// sent back in a URL and accepted ([`crate::token`]).
+pub const EMAIL_MAX_LENGTH: usize = 254;
 /// `NonEmptyString` and `AccountName` pattern.
 pub const NON_EMPTY_PATTERN: &str = r".*\S.*";
 
@@ -60,6 +65,8 @@ fn is_guid(value: &str) -> bool {
 /// Whether `value` matches `pattern`; the patterns named above are compiled once.
 pub fn matches(pattern: &str, value: &str) -> bool {
     match pattern {
+        // Also bounded in length: see EMAIL_MAX_LENGTH (so that imports are bounded too).
+        EMAIL_PATTERN if value.chars().nth(EMAIL_MAX_LENGTH).is_some() => false,
         EMAIL_PATTERN if !value.contains('\n') => is_email(value),
         EMAIL_PATTERN => EMAIL.is_match(value),
         NON_EMPTY_PATTERN => NON_EMPTY.is_match(value),
@@ -68,6 +75,12 @@ pub fn matches(pattern: &str, value: &str) -> bool {
         GUID_PATTERN => is_guid(value),
         other => Regex::new(other).is_ok_and(|r| r.is_match(value)),
     }
+}
+
+/// An optional sign then one or more ASCII digits, of any length.
+fn is_integer(value: &str) -> bool {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The violations found so far in one request.
@@ -140,9 +153,14 @@ impl Violations {
         }
     }
 
-    /// An email address (`EmailAddress`: sensitive, patterned).
+    /// An email address (`EmailAddress`: sensitive, patterned, at most
+    /// [`EMAIL_MAX_LENGTH`] characters).
     pub fn email(&mut self, member: &str, value: &str) {
-        self.pattern(member, value, EMAIL_PATTERN, true);
+        if value.chars().nth(EMAIL_MAX_LENGTH).is_some() {
+            self.length(member, value, None, Some(EMAIL_MAX_LENGTH), true);
+        } else {
+            self.pattern(member, value, EMAIL_PATTERN, true);
+        }
     }
 
     /// A `NonEmptyString`, such as an id in the path.
@@ -171,9 +189,21 @@ impl Violations {
 
     /// An integer query value within `min..=max`.
     pub fn integer(&mut self, member: &str, value: &str, min: i64, max: i64) -> Option<i64> {
-        let Ok(n) = value.trim().parse::<i64>() else {
-            self.push(shown(value, false), member, "Member must be an integer");
-            return None;
+        let digits = value.trim();
+        let n = match digits.parse::<i64>() {
+            Ok(n) => n,
+            // An integer too large for 64 bits is still an integer: out of range, not malformed.
+            Err(_) if is_integer(digits) => {
+                if digits.starts_with('-') {
+                    i64::MIN
+                } else {
+                    i64::MAX
+                }
+            }
+            Err(_) => {
+                self.push(shown(value, false), member, "Member must be an integer");
+                return None;
+            }
         };
         if n < min {
             self.push(
@@ -274,6 +304,54 @@ mod tests {
             v.finish().unwrap_err().message,
             "1 validation error detected: Value '500' at 'maxResults' failed to satisfy \
              constraint: Member must have value less than or equal to 200"
+        );
+    }
+
+    /// Regression: `max-results=99999999999999999999` was "not an integer"; it is an
+    /// integer out of range.
+    #[test]
+    fn integers_beyond_64_bits_are_out_of_range_not_malformed() {
+        for (value, bound) in [
+            ("99999999999999999999", "less than or equal to 200"),
+            ("+99999999999999999999", "less than or equal to 200"),
+            ("-99999999999999999999", "greater than or equal to 1"),
+        ] {
+            let mut v = Violations::new();
+            assert_eq!(v.integer("maxResults", value, 1, 200), None);
+            let message = v.finish().unwrap_err().message;
+            assert!(message.ends_with(bound), "{value}: {message}");
+        }
+        for value in ["", "-", "+", "1e99", "9".repeat(30).as_str(), "١٢"] {
+            let mut v = Violations::new();
+            v.integer("maxResults", &format!("{value}x"), 1, 200);
+            assert!(
+                v.finish()
+                    .unwrap_err()
+                    .message
+                    .ends_with("Member must be an integer")
+            );
+        }
+    }
+
+    /// Regression: an email of a few thousand characters made a ListUsers page ending at that
+    /// user issue a NextToken too long to be accepted back.
+    #[test]
+    fn emails_are_at_most_254_characters() {
+        let longest = format!("{}@example.com", "é".repeat(EMAIL_MAX_LENGTH - 12));
+        assert_eq!(longest.chars().count(), EMAIL_MAX_LENGTH);
+        assert!(matches(EMAIL_PATTERN, &longest));
+        let mut v = Violations::new();
+        v.email("email", &longest);
+        assert!(v.finish().is_ok());
+        let too_long = format!("x{longest}");
+        assert!(!matches(EMAIL_PATTERN, &too_long));
+        let mut v = Violations::new();
+        v.email("email", &too_long);
+        let message = v.finish().unwrap_err().message;
+        assert_eq!(
+            message,
+            "1 validation error detected: Value at 'email' failed to satisfy constraint: \
+             Member must have length less than or equal to 254"
         );
     }
 
