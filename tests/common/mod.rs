@@ -565,10 +565,32 @@ pub async fn raw_request(
         .expect("write request");
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).await.expect("read response");
-    let text = String::from_utf8(bytes).expect("response is UTF-8");
-    let (head, rest) = text.split_once("\r\n\r\n").expect("response head");
+    let response = parse_response(&bytes);
+    RawResponse {
+        status: response.status,
+        headers: response.headers,
+        body: String::from_utf8(response.body).expect("response body is UTF-8"),
+    }
+}
+
+/// A response taken apart: status, headers, and the body (de-chunked, cut to Content-Length).
+#[derive(Debug, Clone)]
+pub struct ParsedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Parses one HTTP/1.x response (Content-Length or chunked, or up to the end).
+pub fn parse_response(raw: &[u8]) -> ParsedResponse {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let rest = &raw[split + 4..];
     let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
+    let status_line = lines.next().unwrap_or("");
     let status: u16 = status_line
         .split(' ')
         .nth(1)
@@ -578,15 +600,20 @@ pub async fn raw_request(
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_string()
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     };
-    RawResponse {
+    let body = if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        dechunk(rest)
+    } else if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        rest[..len.min(rest.len())].to_vec()
+    } else {
+        rest.to_vec()
+    };
+    ParsedResponse {
         status,
         headers,
         body,
@@ -594,16 +621,18 @@ pub async fn raw_request(
 }
 
 /// Decodes a chunked transfer-encoded body.
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").expect("chunk size line");
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
-            .expect("chunk size");
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..eol]).unwrap_or("0");
+        let size =
+            usize::from_str_radix(size.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
         if size == 0 {
-            return out;
+            break;
         }
-        out.push_str(&after[..size]);
-        rest = &after[size + 2..];
+        let start = eol + 2;
+        out.extend_from_slice(&rest[start..(start + size).min(rest.len())]);
+        rest = &rest[(start + size + 2).min(rest.len())..];
     }
+    out
 }

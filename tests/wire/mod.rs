@@ -410,58 +410,13 @@ pub async fn exchange(addr: &str, request: &[u8]) -> Reply {
     parse_reply(raw)
 }
 
-/// Parses one HTTP/1.x response (Content-Length or chunked, or up to the end).
+/// Parses one HTTP/1.x response, keeping the bytes received for diagnostics.
 pub fn parse_reply(raw: Vec<u8>) -> Reply {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let rest = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let body = if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        dechunk(rest)
-    } else if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
-        rest[..len.min(rest.len())].to_vec()
-    } else {
-        rest.to_vec()
-    };
+    let parsed = crate::common::parse_response(&raw);
     Reply {
-        status,
-        headers,
-        body,
+        status: parsed.status,
+        headers: parsed.headers,
+        body: parsed.body,
         raw,
     }
-}
-
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&rest[..eol]).unwrap_or("0");
-        let size =
-            usize::from_str_radix(size.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = eol + 2;
-        out.extend_from_slice(&rest[start..(start + size).min(rest.len())]);
-        rest = &rest[(start + size + 2).min(rest.len())..];
-    }
-    out
 }
