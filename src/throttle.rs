@@ -1,16 +1,24 @@
 //! Throttling: a token bucket per access key.
 //!
 //! The bucket is checked after authentication, so a forged or unknown key never drains a real
-//! caller's bucket, and the number of buckets is bounded by the number of real keys. A caller
-//! over its limit gets `ThrottledClientException` (429) with `Retry-After`, which AWS clients'
-//! standard retry mode honours.
+//! caller's bucket, and the number of buckets is bounded by the number of real keys.
+//!
+//! Each bucket is kept as the Generic Cell Rate Algorithm keeps it: one instant, the
+//! *theoretical arrival time* (TAT) at which the bucket would be full again. A request that
+//! finds a token takes it at once. A request over the limit *reserves* the next free token,
+//! moving the TAT on, and sleeps until that token's time: reservations are handed out in
+//! arrival order, so a waiting request can never be overtaken by later ones and its wait is
+//! known the moment it arrives. (A limiter that only checks, sleeps and checks again lets
+//! every newcomer that lands between a token's arrival and the sleeper's wake-up take the
+//! token; with fast clients a sleeper lost for a whole second. That is why this is not
+//! `governor`, which has no reservations.) When the reserved token is further away than
+//! `max_wait`, nothing is reserved and the caller gets `ThrottledClientException` (429)
+//! with `Retry-After`.
 
-use std::num::NonZeroU32;
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// A sustained rate: `count` requests per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +50,12 @@ impl FromStr for Rate {
 
 /// The token buckets of every access key.
 pub struct Throttle {
-    limiter: DefaultKeyedRateLimiter<String>,
-    clock: DefaultClock,
+    /// Each key's theoretical arrival time.
+    buckets: Mutex<HashMap<String, Instant>>,
+    /// The time one token takes to come back.
+    interval: Duration,
+    /// How far the TAT may run ahead of now with a token still free: `burst - 1` intervals.
+    tolerance: Duration,
     max_wait: Duration,
 }
 
@@ -62,43 +74,43 @@ impl Throttle {
     /// Buckets refilling at `rate`, holding at most `burst` tokens (at least 1); a request
     /// waits up to `max_wait` for a token before it is refused.
     pub fn new(rate: Rate, burst: u32, max_wait: Duration) -> Throttle {
-        let period = rate.per / rate.count;
-        let burst = NonZeroU32::new(burst.max(1)).expect("at least 1");
-        let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
-            .expect("a positive period")
-            .allow_burst(burst);
+        let interval = (rate.per / rate.count).max(Duration::from_nanos(1));
         Throttle {
-            limiter: RateLimiter::keyed(quota),
-            clock: DefaultClock::default(),
+            buckets: Mutex::new(HashMap::new()),
+            interval,
+            tolerance: interval * (burst.max(1) - 1),
             max_wait,
         }
     }
 
     /// Admits a request of `access_key_id` now, after a wait within `max_wait`, or not.
     pub async fn admit(&self, access_key_id: &str) -> Admission {
-        let started = Instant::now();
-        let mut waited = false;
-        loop {
-            match self.check(access_key_id) {
-                Ok(()) if !waited => return Admission::Now,
-                Ok(()) => return Admission::AfterWait(started.elapsed()),
-                Err(wait) if started.elapsed() + wait > self.max_wait => {
-                    return Admission::Refused(wait);
-                }
-                // Another request of the same key may take the token first: check again.
-                Err(wait) => {
-                    waited = true;
-                    tokio::time::sleep(wait).await;
-                }
+        match self.reserve(access_key_id, Instant::now()) {
+            Ok(Duration::ZERO) => Admission::Now,
+            Ok(wait) => {
+                tokio::time::sleep(wait).await;
+                Admission::AfterWait(wait)
             }
+            Err(wait) => Admission::Refused(wait),
         }
     }
 
-    /// Takes a token from the key's bucket, or says how long until one is there.
-    fn check(&self, access_key_id: &str) -> Result<(), Duration> {
-        self.limiter
-            .check_key(&access_key_id.to_string())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    /// Takes the key's next token for a request arriving at `now`: `Ok` with how long until
+    /// the token is there (zero when it is there now), or `Err` with that time when it is
+    /// beyond `max_wait`, in which case nothing is taken.
+    fn reserve(&self, access_key_id: &str, now: Instant) -> Result<Duration, Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let tat = match buckets.get_mut(access_key_id) {
+            Some(tat) => tat,
+            None => buckets.entry(access_key_id.to_string()).or_insert(now),
+        };
+        let start = (*tat).max(now);
+        let wait = start.duration_since(now).saturating_sub(self.tolerance);
+        if wait > self.max_wait {
+            return Err(wait);
+        }
+        *tat = start + self.interval;
+        Ok(wait)
     }
 }
 
@@ -127,12 +139,35 @@ mod tests {
     #[test]
     fn each_key_has_its_own_bucket() {
         let throttle = Throttle::new("1/h".parse().unwrap(), 3, Duration::ZERO);
+        let now = Instant::now();
         for _ in 0..3 {
-            assert!(throttle.check("AKIA1").is_ok());
+            assert_eq!(throttle.reserve("AKIA1", now), Ok(Duration::ZERO));
         }
-        let wait = throttle.check("AKIA1").unwrap_err();
-        assert!(wait > Duration::from_secs(60), "{wait:?}");
-        assert!(throttle.check("AKIA2").is_ok());
+        let wait = throttle.reserve("AKIA1", now).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(3600));
+        assert_eq!(throttle.reserve("AKIA2", now), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn waits_are_reserved_in_arrival_order_and_refusals_take_nothing() {
+        let ms = Duration::from_millis;
+        // 10/s with a burst of 2: two tokens now, then one every 100 ms.
+        let throttle = Throttle::new("10/s".parse().unwrap(), 2, ms(250));
+        let t0 = Instant::now();
+        let waits: Vec<_> = (0..5).map(|_| throttle.reserve("k", t0)).collect();
+        assert_eq!(
+            waits,
+            [Ok(ms(0)), Ok(ms(0)), Ok(ms(100)), Ok(ms(200)), Err(ms(300))]
+        );
+        // The refusal reserved nothing: 50 ms later the next token is still the one at 300 ms.
+        assert_eq!(throttle.reserve("k", t0 + ms(50)), Ok(ms(250)));
+        // A newcomer queues behind it: its token is the one at 400 ms.
+        assert_eq!(throttle.reserve("k", t0 + ms(150)), Ok(ms(250)));
+        // Once the reservations have passed, the bucket fills again, up to the burst.
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(throttle.reserve("k", later), Ok(ms(0)));
+        assert_eq!(throttle.reserve("k", later), Ok(ms(0)));
+        assert_eq!(throttle.reserve("k", later), Ok(ms(100)));
     }
 
     #[tokio::test]
