@@ -570,7 +570,7 @@ async fn each_user(
     let mut written = 0;
     loop {
         let page = store
-            .list_users(
+            .read_users_page(
                 &owner,
                 account_id,
                 &UserFilter::default(),

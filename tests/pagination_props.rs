@@ -181,7 +181,7 @@ async fn page(
     assert_eq!(docs.len(), page.count(), "the page counts what it holds");
     Page {
         docs,
-        next: page.next,
+        next: page.next.clone(),
     }
 }
 

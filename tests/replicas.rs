@@ -78,8 +78,8 @@ async fn store_users(store: &Store, account_id: &str) -> Vec<serde_json::Value> 
         for doc in page.docs() {
             users.push(serde_json::from_str(doc).expect("stored user JSON"));
         }
-        match page.next {
-            Some(next) => after = Some(next),
+        match &page.next {
+            Some(next) => after = Some(next.clone()),
             None => return users,
         }
     }

@@ -184,8 +184,8 @@ pub async fn list_users(call: &Call<'_>) -> Result<Reply, ApiError> {
     body.push_str("{\"Users\":[");
     body.push_str(&page.joined);
     body.push(']');
-    if let Some(last) = page.next {
-        let token = call.tokens.issue(&scope, &[&last]);
+    if let Some(last) = &page.next {
+        let token = call.tokens.issue(&scope, &[last]);
         body.push_str(",\"NextToken\":\"");
         body.push_str(&token); // base64url: nothing to escape
         body.push('"');

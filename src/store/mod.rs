@@ -14,6 +14,7 @@
 mod accounts;
 mod import;
 mod keys;
+mod page_cache;
 mod reader;
 mod users;
 
@@ -192,7 +193,14 @@ pub struct Store {
     token_secret: [u8; 32],
     /// Plain connections for the hot reads of an embedded SQLite file (see [`reader`]).
     reader: Option<std::sync::Arc<reader::Reader>>,
+    /// Recently served ListUsers pages, where the database has a version to check them
+    /// against (the embedded SQLite file; see [`page_cache`]).
+    pages: Option<std::sync::Arc<page_cache::PageCache>>,
 }
+
+/// How much page text the ListUsers cache of an embedded store keeps: some 1,400 pages of
+/// 100 users.
+pub const PAGE_CACHE_BYTES: usize = 64 << 20;
 
 /// The name of the SQLite file inside the data directory.
 pub const DB_FILE: &str = "belfry.db";
@@ -339,11 +347,15 @@ impl Store {
             ))),
             _ => None,
         };
+        let pages = reader
+            .as_ref()
+            .map(|_| std::sync::Arc::new(page_cache::PageCache::new(PAGE_CACHE_BYTES)));
         let mut store = Store {
             pool,
             backend,
             token_secret: [0; 32],
             reader,
+            pages,
         };
         store.migrate().await?;
         store.token_secret = store.load_token_secret().await?;

@@ -49,6 +49,9 @@ const CACHE_KIB: i64 = 32 * 1024;
 pub struct Reader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// The connection that answers [`Reader::data_version`]: always the same one, since each
+    /// connection counts versions of its own.
+    watch: Mutex<Option<Connection>>,
 }
 
 impl Reader {
@@ -56,7 +59,30 @@ impl Reader {
         Reader {
             path,
             idle: Mutex::new(Vec::new()),
+            watch: Mutex::new(None),
         }
+    }
+
+    /// The database's version as this process sees it: a number that changes whenever any
+    /// connection (of this process or another) has committed a write since the last call.
+    ///
+    /// This is SQLite's `PRAGMA data_version` on a connection that never writes. It opens a
+    /// read transaction, which in WAL mode checks the shared WAL index for new commits: a few
+    /// atomic loads, no system call.
+    pub fn data_version(&self) -> Result<i64> {
+        let mut watch = self.watch.lock().unwrap_or_else(|e| e.into_inner());
+        if watch.is_none() {
+            *watch = Some(self.open().map_err(store_error)?);
+        }
+        let conn = watch.as_ref().expect("opened above");
+        let version = conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)));
+        if version.is_err() {
+            // Reopen next time rather than keep a connection in an unknown state.
+            *watch = None;
+        }
+        version.map_err(store_error)
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {

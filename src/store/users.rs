@@ -10,6 +10,9 @@ use rand::Rng;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use std::sync::Arc;
+
+use super::page_cache::PageKey;
 use super::reader::Bind;
 use super::{Result, Store, StoreError, Tx};
 use crate::model::{
@@ -326,7 +329,40 @@ impl Store {
     ///
     /// One statement per filter, each a range of one index from the position `after` on
     /// (`(account_id, email_key)`, or `users_by_type`): page 10,000 reads what page 1 reads.
+    /// On the embedded SQLite file, a page served before comes from the [`page_cache`] when
+    /// the database has not changed since.
+    ///
+    /// [`page_cache`]: super::page_cache
     pub async fn list_users(
+        &self,
+        owner: &str,
+        account_id: &str,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Arc<UserPage>> {
+        let (Some(pages), Some(reader)) = (&self.pages, &self.reader) else {
+            return self
+                .read_users_page(owner, account_id, filter, after, limit)
+                .await
+                .map(Arc::new);
+        };
+        let version = reader.data_version()?;
+        let key = PageKey::new(owner, account_id, filter, after, limit);
+        if let Some(page) = pages.get(version, &key) {
+            return Ok(page);
+        }
+        let page = Arc::new(
+            self.read_users_page(owner, account_id, filter, after, limit)
+                .await?,
+        );
+        pages.put(version, key, page.clone());
+        Ok(page)
+    }
+
+    /// [`Store::list_users`] from the database, never from the page cache nor into it: for a
+    /// walk through every page once, such as an export.
+    pub async fn read_users_page(
         &self,
         owner: &str,
         account_id: &str,

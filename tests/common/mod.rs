@@ -170,6 +170,11 @@ impl TestServer {
         Self::serve(scratch, self.root.clone(), ServerOptions::default()).await
     }
 
+    /// Where the store is: what `--data` or `--database-url` of another process names.
+    pub fn location(&self) -> &Location {
+        &self.scratch.location
+    }
+
     /// A client signing with the root key.
     pub fn client(&self) -> aws_sdk_chime::Client {
         self.client_for(&self.root)
