@@ -14,9 +14,11 @@
 //! | `belfry_store_connections` | gauge | `state` (`idle`, `in_use`) |
 //! | `belfry_store_max_connections` | gauge | |
 
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram, with_local_recorder};
+use metrics::{Counter, Histogram, counter, gauge, histogram, with_local_recorder};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -32,6 +34,9 @@ const LATENCY_BUCKETS: &[f64] = &[
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// The request counter and latency histogram of each (operation, status), registered
+    /// once: looking them up by their labels on every request cost more than recording.
+    requests: RwLock<HashMap<(&'static str, u16), (Counter, Histogram)>>,
 }
 
 impl Default for Metrics {
@@ -50,20 +55,38 @@ impl Metrics {
             .expect("non-empty buckets")
             .build_recorder();
         let handle = recorder.handle();
-        Metrics { recorder, handle }
+        Metrics {
+            recorder,
+            handle,
+            requests: RwLock::new(HashMap::new()),
+        }
     }
 
     /// One request answered: `operation` is `-` when the request never resolved to one.
     pub fn request(&self, operation: &'static str, status: u16, latency: Duration) {
-        with_local_recorder(&self.recorder, || {
-            counter!("belfry_requests_total", "operation" => operation, "status" => status.to_string())
-                .increment(1);
-            histogram!("belfry_request_duration_seconds", "operation" => operation)
-                .record(latency.as_secs_f64());
+        let known = self
+            .requests
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(operation, status))
+            .cloned();
+        let (count, duration) = known.unwrap_or_else(|| {
+            let handles = with_local_recorder(&self.recorder, || {
+                (
+                    counter!("belfry_requests_total", "operation" => operation, "status" => status.to_string()),
+                    histogram!("belfry_request_duration_seconds", "operation" => operation),
+                )
+            });
+            self.requests
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((operation, status), handles.clone());
+            handles
         });
+        count.increment(1);
+        duration.record(latency.as_secs_f64());
     }
 
-    /// A request refused with 429 by the rate limiter.
     pub fn throttled(&self) {
         with_local_recorder(&self.recorder, || {
             counter!("belfry_throttled_total").increment(1);

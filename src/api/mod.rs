@@ -407,23 +407,29 @@ pub struct Route {
     pub labels: Vec<String>,
 }
 
-/// Labels of `raw_path` if it fits `template`. The raw path is split on `/` first and each
-/// segment decoded after, so `%2F` inside an id stays part of that id.
-fn match_template(template: &str, raw_path: &str) -> Option<Vec<String>> {
-    let want: Vec<&str> = template.split('/').collect();
-    let got: Vec<&str> = raw_path.split('/').collect();
-    if want.len() != got.len() {
-        return None;
-    }
-    let mut labels = Vec::new();
-    for (w, g) in want.iter().zip(&got) {
-        if w.starts_with('{') {
-            labels.push((*g).to_string());
-        } else if w != g {
-            return None;
+/// Whether the path's segments fit `template`'s: the same number, and the same text wherever
+/// the template has no `{label}`.
+fn fits(template: &str, segments: &[&str]) -> bool {
+    let mut count = 0;
+    for (i, want) in template.split('/').enumerate() {
+        match segments.get(i) {
+            Some(got) if want.starts_with('{') || want == *got => count += 1,
+            _ => return false,
         }
     }
-    Some(labels)
+    count == segments.len()
+}
+
+/// The segments of a path that fits `template` where the template has its labels, decoded.
+/// The raw path is split on `/` first and each segment decoded after, so `%2F` inside an id
+/// stays part of that id.
+fn labels(template: &str, segments: &[&str]) -> Result<Vec<String>, ApiError> {
+    template
+        .split('/')
+        .zip(segments)
+        .filter(|(want, _)| want.starts_with('{'))
+        .map(|(_, got)| decode(got))
+        .collect()
 }
 
 /// Resolves method, path and discriminator to one operation of the model.
@@ -436,11 +442,12 @@ pub fn route(method: &str, raw_path: &str, query: &Query) -> Result<Route, ApiEr
             "No Amazon Chime operation is bound to {method} {raw_path}"
         ))
     };
+    let segments: Vec<&str> = raw_path.split('/').collect();
     let mut path_matched = false;
     for binding in BINDINGS {
-        let Some(raw_labels) = match_template(binding.template, raw_path) else {
+        if !fits(binding.template, &segments) {
             continue;
-        };
+        }
         path_matched = true;
         if binding.method != method {
             continue;
@@ -451,13 +458,9 @@ pub fn route(method: &str, raw_path: &str, query: &Query) -> Result<Route, ApiEr
             None => query.get(OP)?.is_none(),
         };
         if selected {
-            let labels = raw_labels
-                .iter()
-                .map(|l| decode(l))
-                .collect::<Result<Vec<_>, _>>()?;
             return Ok(Route {
                 operation: binding.operation,
-                labels,
+                labels: labels(binding.template, &segments)?,
             });
         }
     }

@@ -7,7 +7,7 @@
 pub mod sigv4;
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use crate::error::ApiError;
 use crate::store::{AccessKey, Store, StoreError};
@@ -29,7 +29,13 @@ pub struct KeyRing {
     /// Keys found in the store. Keys are never changed once made, so a hit stays valid;
     /// a miss is not cached, so a key added by `belfry keys create` works at once.
     cache: RwLock<HashMap<String, AccessKey>>,
+    /// Signing keys derived for "access key id/date/region/service" (four HMACs each, the
+    /// same all day long). Emptied when it grows past [`SIGNING_KEYS_MAX`].
+    signing_keys: Mutex<HashMap<String, [u8; 32]>>,
 }
+
+/// The most derived signing keys kept.
+const SIGNING_KEYS_MAX: usize = 10_000;
 
 impl KeyRing {
     pub fn new(store: Store, root: Option<AccessKey>) -> Self {
@@ -37,6 +43,7 @@ impl KeyRing {
             store,
             root,
             cache: RwLock::new(HashMap::new()),
+            signing_keys: Mutex::new(HashMap::new()),
         }
     }
 
@@ -79,19 +86,39 @@ impl KeyRing {
                 return Err(ApiError::internal());
             }
         };
-        sigv4::verify(
-            request,
-            &signature,
-            &key.secret_access_key,
-            now_unix_secs,
-            &options,
-        )
-        .map_err(unauthorized)?;
+        let signing_key = self.signing_key(&key, &signature);
+        sigv4::verify_with_key(request, &signature, &signing_key, now_unix_secs, &options)
+            .map_err(unauthorized)?;
         Ok(Principal {
             access_key_id: key.access_key_id,
             aws_account_id: key.aws_account_id,
             read_only: key.read_only,
         })
+    }
+}
+
+impl KeyRing {
+    /// The signing key of `key` for the signature's scope, derived once.
+    fn signing_key(&self, key: &AccessKey, signature: &sigv4::Signature) -> [u8; 32] {
+        let scope = format!(
+            "{}/{}/{}/{}",
+            key.access_key_id, signature.date, signature.region, signature.service
+        );
+        let mut keys = self.signing_keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(derived) = keys.get(&scope) {
+            return *derived;
+        }
+        let derived = sigv4::signing_key(
+            &key.secret_access_key,
+            &signature.date,
+            &signature.region,
+            &signature.service,
+        );
+        if keys.len() >= SIGNING_KEYS_MAX {
+            keys.clear();
+        }
+        keys.insert(scope, derived);
+        derived
     }
 }
 

@@ -532,6 +532,20 @@ pub fn verify(
     now_unix_secs: i64,
     opts: &Options,
 ) -> Result<(), AuthError> {
+    let key = signing_key(secret_access_key, &sig.date, &sig.region, &sig.service);
+    verify_with_key(req, sig, &key, now_unix_secs, opts)
+}
+
+/// [`verify`] with the signing key already derived ([`signing_key`] of the secret and the
+/// signature's date, region and service): a server derives it once per key and day, not on
+/// every request.
+pub fn verify_with_key(
+    req: &Request,
+    sig: &Signature,
+    key: &[u8; 32],
+    now_unix_secs: i64,
+    opts: &Options,
+) -> Result<(), AuthError> {
     if sig.service != opts.service {
         return Err(AuthError::WrongService(opts.service.to_owned()));
     }
@@ -571,11 +585,10 @@ pub fn verify(
         }
     }
 
-    let key = signing_key(secret_access_key, &sig.date, &sig.region, &sig.service);
     let signed_as = |plus: Plus| -> Result<bool, AuthError> {
         let canonical = canonical_request_with(req, sig, opts, plus)?;
         let to_sign = string_to_sign(&canonical, sig);
-        let expected = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
+        let expected = hex::encode(hmac_sha256(key, to_sign.as_bytes()));
         // Constant time, so response timing does not reveal how many leading characters of
         // a forged signature were right. (Unequal lengths compare unequal.)
         Ok(bool::from(
