@@ -36,8 +36,11 @@ pub struct Metrics {
     handle: PrometheusHandle,
     /// The request counter and latency histogram of each (operation, status), registered
     /// once: looking them up by their labels on every request cost more than recording.
-    requests: RwLock<HashMap<(&'static str, u16), (Counter, Histogram)>>,
+    requests: RwLock<HashMap<(&'static str, u16), RequestHandles>>,
 }
+
+/// The request counter and the latency histogram of one (operation, status).
+type RequestHandles = (Counter, Histogram);
 
 impl Default for Metrics {
     fn default() -> Self {
