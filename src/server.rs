@@ -15,10 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::{Body, HttpBody};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use hyper::body::{Frame, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -496,17 +497,13 @@ async fn inject_faults(app: &App, operation: &'static str) -> Result<(), ApiErro
 async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Reply, ApiError> {
     let (parts, body) = request.into_parts();
     let body = read_body(&parts.headers, body, app.body_read_timeout).await?;
-    let headers: Vec<(&str, String)> = parts
+    // Header values as text: borrowed when they are UTF-8 (all but a hostile few).
+    let headers: Vec<(&str, std::borrow::Cow<'_, str>)> = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes())))
         .collect();
-    let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let method = parts.method.as_str();
     let raw_path = parts.uri.path();
     let raw_query = parts.uri.query();
@@ -542,17 +539,23 @@ async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Repl
 }
 
 fn respond(result: Result<Reply, ApiError>, request_id: &str) -> Response {
-    let (status, body, error_type, retry_after) = match result {
+    let (status, mut pieces, error_type, retry_after) = match result {
         Ok(reply) => (reply.status, reply.body, None, None),
         Err(e) => (
             e.kind.status(),
-            e.body(),
+            vec![Bytes::from(e.body())],
             Some(e.kind.shape()),
             e.retry_after,
         ),
     };
-    let has_body = !body.is_empty();
-    let mut response = Response::new(Body::from(body));
+    pieces.retain(|piece| !piece.is_empty());
+    let has_body = !pieces.is_empty();
+    let body = match pieces.len() {
+        0 => Body::empty(),
+        1 => Body::from(pieces.pop().expect("one piece")),
+        _ => Body::new(Pieces::new(pieces)),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -572,4 +575,45 @@ fn respond(result: Result<Reply, ApiError>, request_id: &str) -> Response {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
+}
+
+/// A response body sent as the pieces it was made of, without joining them: hyper writes them
+/// with one vectored write. Its exact length is known, so the response has a `Content-Length`.
+struct Pieces {
+    pieces: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Pieces {
+    fn new(pieces: Vec<Bytes>) -> Pieces {
+        let remaining = pieces.iter().map(|p| p.len() as u64).sum();
+        Pieces {
+            pieces: pieces.into(),
+            remaining,
+        }
+    }
+}
+
+impl HttpBody for Pieces {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let piece = self.pieces.pop_front();
+        if let Some(piece) = &piece {
+            self.remaining -= piece.len() as u64;
+        }
+        std::task::Poll::Ready(piece.map(|piece| Ok(Frame::data(piece))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
 }

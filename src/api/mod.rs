@@ -9,6 +9,9 @@ mod accounts;
 mod users;
 pub mod validate;
 
+use std::collections::HashMap;
+
+use axum::body::Bytes;
 use percent_encoding::percent_decode_str;
 
 use crate::auth::Principal;
@@ -16,15 +19,23 @@ use crate::error::ApiError;
 use crate::store::{Store, StoreError};
 use crate::token::PageTokens;
 
-/// A successful reply: the modeled status and a JSON body (empty for 204).
+/// A successful reply: the modeled status and a JSON body (empty for 204), in pieces that are
+/// sent one after the other: a ListUsers page shares its users' JSON with the page cache
+/// rather than copying it into a body of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
-    pub body: String,
+    pub body: Vec<Bytes>,
 }
 
 impl Reply {
     pub fn json(status: u16, body: String) -> Self {
+        Reply::pieces(status, vec![Bytes::from(body)])
+    }
+
+    /// A body made of `pieces`, in order.
+    pub fn pieces(status: u16, pieces: Vec<Bytes>) -> Self {
+        let body = pieces.into_iter().filter(|p| !p.is_empty()).collect();
         Reply { status, body }
     }
 
@@ -32,6 +43,11 @@ impl Reply {
     pub fn empty(status: u16) -> Self {
         let body = if status == 204 { "" } else { "{}" };
         Reply::json(status, body.to_string())
+    }
+
+    /// The body's length in bytes.
+    pub fn body_len(&self) -> usize {
+        self.body.iter().map(Bytes::len).sum()
     }
 }
 
@@ -407,6 +423,21 @@ pub struct Route {
     pub labels: Vec<String>,
 }
 
+/// The bindings by the shape of their path: how many `/`-separated segments, and the first
+/// (always literal) segment after the leading `/`. A path is matched only against these.
+static BY_SHAPE: std::sync::LazyLock<HashMap<(usize, &'static str), Vec<&'static Binding>>> =
+    std::sync::LazyLock::new(|| {
+        let mut shapes: HashMap<_, Vec<_>> = HashMap::new();
+        for binding in BINDINGS {
+            let segments: Vec<&'static str> = binding.template.split('/').collect();
+            shapes
+                .entry((segments.len(), segments[1]))
+                .or_default()
+                .push(binding);
+        }
+        shapes
+    });
+
 /// Whether the path's segments fit `template`'s: the same number, and the same text wherever
 /// the template has no `{label}`.
 fn fits(template: &str, segments: &[&str]) -> bool {
@@ -443,8 +474,12 @@ pub fn route(method: &str, raw_path: &str, query: &Query) -> Result<Route, ApiEr
         ))
     };
     let segments: Vec<&str> = raw_path.split('/').collect();
+    let candidates = segments
+        .get(1)
+        .and_then(|first| BY_SHAPE.get(&(segments.len(), *first)))
+        .map_or(&[][..], Vec::as_slice);
     let mut path_matched = false;
-    for binding in BINDINGS {
+    for binding in candidates {
         if !fits(binding.template, &segments) {
             continue;
         }
@@ -743,6 +778,28 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), BINDINGS.len());
         assert_eq!(names.len(), 62);
+    }
+
+    #[test]
+    fn every_binding_routes_to_its_operation() {
+        for binding in BINDINGS {
+            let path: Vec<String> = binding
+                .template
+                .split('/')
+                .map(|segment| {
+                    if segment.starts_with('{') {
+                        "id%2Fx".to_string()
+                    } else {
+                        segment.to_string()
+                    }
+                })
+                .collect();
+            let query = binding.discriminator.map(|(k, v)| format!("{k}={v}"));
+            let query = Query::parse(query.as_deref()).unwrap();
+            let route = route(binding.method, &path.join("/"), &query).unwrap();
+            assert_eq!(route.operation, binding.operation);
+            assert!(route.labels.iter().all(|l| l == "id/x"), "{route:?}");
+        }
     }
 
     #[derive(serde::Deserialize, Debug, PartialEq)]

@@ -1,5 +1,8 @@
 //! CreateUser, InviteUsers, GetUser, ListUsers.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use serde::Deserialize;
 
 use super::accounts::{account_label, invalid_token, max_results};
@@ -9,7 +12,7 @@ use crate::error::ApiError;
 use crate::model::{
     AlexaForBusinessMetadata, EmailStatus, InviteStatus, License, UserType, email_key,
 };
-use crate::store::{NewUser, Telephony, UserChange, UserFilter};
+use crate::store::{NewUser, Telephony, UserChange, UserFilter, UserPage};
 
 /// `InviteUsers` accepts 1 to 50 emails (`UserEmailList`).
 const MAX_INVITES: usize = 50;
@@ -180,18 +183,28 @@ pub async fn list_users(call: &Call<'_>) -> Result<Reply, ApiError> {
         .list_users(call.owner(), account_id, &filter, after.as_deref(), limit)
         .await
         .map_err(|e| store_error(e, account_id, None))?;
-    let mut body = String::with_capacity(page.joined.len() + 200);
-    body.push_str("{\"Users\":[");
-    body.push_str(&page.joined);
-    body.push(']');
+    let mut end = String::from("]");
     if let Some(last) = &page.next {
         let token = call.tokens.issue(&scope, &[last]);
-        body.push_str(",\"NextToken\":\"");
-        body.push_str(&token); // base64url: nothing to escape
-        body.push('"');
+        end.push_str(",\"NextToken\":\"");
+        end.push_str(&token); // base64url: nothing to escape
+        end.push('"');
     }
-    body.push('}');
-    Ok(Reply::json(200, body))
+    end.push('}');
+    let users = Bytes::from_owner(PageText(page));
+    Ok(Reply::pieces(
+        200,
+        vec![Bytes::from_static(b"{\"Users\":["), users, Bytes::from(end)],
+    ))
+}
+
+/// A page's users as the bytes of a body, shared with the page cache.
+struct PageText(Arc<UserPage>);
+
+impl AsRef<[u8]> for PageText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.joined.as_bytes()
+    }
 }
 
 /// `AlexaForBusinessMetadata` as sent.

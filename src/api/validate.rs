@@ -31,8 +31,6 @@ pub const E164_PATTERN: &str = r"^\+?[1-9]\d{1,14}$";
 pub const GUID_PATTERN: &str = r"^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$";
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMAIL_PATTERN).expect("pattern"));
-static NON_EMPTY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(NON_EMPTY_PATTERN).expect("pattern"));
 static ARN: LazyLock<Regex> = LazyLock::new(|| Regex::new(ARN_PATTERN).expect("pattern"));
 static E164: LazyLock<Regex> = LazyLock::new(|| Regex::new(E164_PATTERN).expect("pattern"));
 
@@ -62,6 +60,14 @@ fn is_guid(value: &str) -> bool {
         })
 }
 
+/// `NonEmptyString` (`.*\S.*`, unanchored) without a regex engine: some character is not
+/// whitespace. regex-lite's `\S` is ASCII-only: any character but `[\t\n\v\f\r ]`.
+fn is_non_empty(value: &str) -> bool {
+    value
+        .chars()
+        .any(|c| !matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' '))
+}
+
 /// Whether `value` matches `pattern`; the patterns named above are compiled once.
 pub fn matches(pattern: &str, value: &str) -> bool {
     match pattern {
@@ -69,7 +75,7 @@ pub fn matches(pattern: &str, value: &str) -> bool {
         EMAIL_PATTERN if value.chars().nth(EMAIL_MAX_LENGTH).is_some() => false,
         EMAIL_PATTERN if !value.contains('\n') => is_email(value),
         EMAIL_PATTERN => EMAIL.is_match(value),
-        NON_EMPTY_PATTERN => NON_EMPTY.is_match(value),
+        NON_EMPTY_PATTERN => is_non_empty(value),
         ARN_PATTERN => ARN.is_match(value),
         E164_PATTERN => E164.is_match(value),
         GUID_PATTERN => is_guid(value),
@@ -274,6 +280,23 @@ mod tests {
         fn the_guid_check_is_the_models_pattern(value in "[0-9a-fA-G-]{0,40}") {
             let regex = Regex::new(GUID_PATTERN).unwrap();
             prop_assert_eq!(is_guid(&value), regex.is_match(&value));
+        }
+    }
+
+    #[test]
+    fn the_non_empty_check_is_the_models_pattern() {
+        let regex = Regex::new(NON_EMPTY_PATTERN).unwrap();
+        let mut values: Vec<String> = ["", "x", " \t\r\n", " a ", "\u{a0}", "\u{3000}", "\u{85}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        values.extend(
+            (0..0x3100u32)
+                .filter_map(char::from_u32)
+                .map(|c| format!(" {c}\n")),
+        );
+        for value in &values {
+            assert_eq!(is_non_empty(value), regex.is_match(value), "{value:?}");
         }
     }
 
