@@ -578,7 +578,7 @@ pub fn verify_with_key(
         }
     }
 
-    let body_hash = hex::encode(Sha256::digest(req.body));
+    let body_hash = body_hash(req.body);
     for claimed in header_values(req.headers, "x-amz-content-sha256") {
         if claimed.trim_matches(|c: char| c.is_ascii_whitespace()) != body_hash {
             return Err(AuthError::BodyHashMismatch);
@@ -588,7 +588,7 @@ pub fn verify_with_key(
     let signed_as = |plus: Plus| -> Result<bool, AuthError> {
         let canonical = canonical_request_with(req, sig, opts, plus)?;
         let to_sign = string_to_sign(&canonical, sig);
-        let expected = hex::encode(hmac_sha256(key, to_sign.as_bytes()));
+        let expected = hex_lower(&hmac_sha256(key, to_sign.as_bytes()));
         // Constant time, so response timing does not reveal how many leading characters of
         // a forged signature were right. (Unequal lengths compare unequal.)
         Ok(bool::from(
@@ -678,8 +678,29 @@ fn canonical_request_with(
     out.push('\n');
     out.push_str(&sig.signed_headers.join(";"));
     out.push('\n');
-    out.push_str(&hex::encode(Sha256::digest(req.body)));
+    out.push_str(&body_hash(req.body));
     Ok(out)
+}
+
+/// The SHA-256 of a body, in lower-case hex (of an empty body, a constant).
+fn body_hash(body: &[u8]) -> String {
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    if body.is_empty() {
+        EMPTY.to_string()
+    } else {
+        hex_lower(&Sha256::digest(body))
+    }
+}
+
+/// Lower-case hex, as SigV4 writes hashes and signatures.
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 /// The string to sign: algorithm, request time, credential scope, hash of the canonical request.
@@ -690,7 +711,7 @@ pub fn string_to_sign(canonical_request: &str, sig: &Signature) -> String {
         sig.date,
         sig.region,
         sig.service,
-        hex::encode(Sha256::digest(canonical_request.as_bytes())),
+        hex_lower(&Sha256::digest(canonical_request.as_bytes())),
     )
 }
 
@@ -936,6 +957,14 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hashes_are_lower_case_hex() {
+        assert_eq!(body_hash(b""), hex::encode(Sha256::digest(b"")));
+        assert_eq!(body_hash(b"{}"), hex::encode(Sha256::digest(b"{}")));
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(hex_lower(&all), hex::encode(&all));
+    }
+
     use super::*;
 
     #[test]
