@@ -136,7 +136,7 @@ fuzz_target!(|data: &[u8]| {
                 state.1 = seed(&f.runtime, &f.store);
             }
             if !reply.body.is_empty() {
-                serde_json::from_str::<serde_json::Value>(&reply.body)
+                serde_json::from_slice::<serde_json::Value>(&reply.body_bytes())
                     .unwrap_or_else(|e| panic!("{operation}: reply is not JSON ({e})"));
             }
         }

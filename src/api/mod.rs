@@ -45,9 +45,9 @@ impl Reply {
         Reply::json(status, body.to_string())
     }
 
-    /// The body's length in bytes.
-    pub fn body_len(&self) -> usize {
-        self.body.iter().map(Bytes::len).sum()
+    /// The whole body in one buffer (a copy: for tests and tools, not for serving).
+    pub fn body_bytes(&self) -> Vec<u8> {
+        self.body.concat()
     }
 }
 
