@@ -6,11 +6,11 @@
 //! so page 10,000 costs what page 1 costs, and a user present for a whole walk is returned
 //! exactly once however others come and go.
 
+use std::sync::Arc;
+
 use rand::Rng;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-
-use std::sync::Arc;
 
 use super::page_cache::PageKey;
 use super::reader::Bind;
