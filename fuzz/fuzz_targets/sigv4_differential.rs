@@ -137,16 +137,7 @@ fuzz_target!(|input: Input<'_>| {
     };
     let params = params.into();
     let uri_text = request.uri().to_string();
-    let header_pairs: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let header_pairs = owned_headers(&request);
     let Ok(signable) = SignableRequest::new(
         method,
         uri_text.as_str(),
@@ -164,16 +155,7 @@ fuzz_target!(|input: Input<'_>| {
     // What the server sees.
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(str::to_string);
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = owned_headers(&request);
     let now = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -232,3 +214,17 @@ fuzz_target!(|input: Input<'_>| {
         "a changed request was accepted: {path} ? {query:?}"
     );
 });
+
+/// A request's headers as owned (name, value) text.
+fn owned_headers<B>(request: &http::Request<B>) -> Vec<(String, String)> {
+    request
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}

@@ -33,10 +33,12 @@ impl Reply {
         Reply::pieces(status, vec![Bytes::from(body)])
     }
 
-    /// A body made of `pieces`, in order.
+    /// A body made of `pieces`, in order (empty pieces are dropped when it is sent).
     pub fn pieces(status: u16, pieces: Vec<Bytes>) -> Self {
-        let body = pieces.into_iter().filter(|p| !p.is_empty()).collect();
-        Reply { status, body }
+        Reply {
+            status,
+            body: pieces,
+        }
     }
 
     /// A modeled success with no output members: 204 with no body, or `{}`.
