@@ -135,8 +135,9 @@ fuzz_target!(|data: &[u8]| {
             if operation == "DeleteAccount" {
                 state.1 = seed(&f.runtime, &f.store);
             }
-            if !reply.body.is_empty() {
-                serde_json::from_slice::<serde_json::Value>(&reply.body_bytes())
+            let body = reply.body_bytes();
+            if !body.is_empty() {
+                serde_json::from_slice::<serde_json::Value>(&body)
                     .unwrap_or_else(|e| panic!("{operation}: reply is not JSON ({e})"));
             }
         }
