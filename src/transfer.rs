@@ -342,7 +342,7 @@ impl Default for ImportOptions {
         ImportOptions {
             account_id: None,
             strict: false,
-            batch: 5000,
+            batch: 20_000,
         }
     }
 }

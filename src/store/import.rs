@@ -10,7 +10,7 @@
 //! refuses (a phone number or a UserId held by another user) is retried record by record, each
 //! in a savepoint of its own, so that the refused records are named and the others still go in.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use sqlx::{AnyConnection, Connection};
@@ -276,9 +276,8 @@ async fn apply(
             },
         );
     }
-    // Each email once, in the order the records first name it.
+    // The emails the batch writes.
     let mut order: Vec<String> = Vec::with_capacity(users.len());
-    let mut seen: HashSet<String> = HashSet::with_capacity(users.len());
     let mut outcome = ImportOutcome::default();
     for user in users {
         let key = email_key(&user.primary_email);
@@ -305,10 +304,12 @@ async fn apply(
         if entry.record.user.primary_provisioned_number != before {
             entry.number_changed = true;
         }
-        if seen.insert(key.clone()) {
-            order.push(key);
-        }
+        order.push(key);
     }
+    // Written in email order, the order ListUsers reads them: each index takes the batch's
+    // keys in one sweep instead of at random, and the rows of a listing page lie side by side.
+    order.sort_unstable();
+    order.dedup();
     let batch: Vec<&Merged> = order.iter().map(|k| &merged[k]).collect();
     if batch.is_empty() {
         return Ok(outcome);
