@@ -11,6 +11,7 @@
 //! Only `PrimaryEmail` is required. Every field is checked as the service model bounds it; a bad
 //! record is reported with its line number and reason.
 
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 
 use serde::Deserialize;
@@ -460,6 +461,7 @@ pub async fn import<R: BufRead + Send + 'static>(
         let batch = batch.map_err(ImportError::Input)?;
         // Records by target account, in file order within each.
         let mut groups: Vec<(String, Vec<ImportUser>)> = Vec::new();
+        let mut group_of: HashMap<String, usize> = HashMap::new();
         for record in batch {
             let record = match record {
                 Ok(record) => record,
@@ -479,9 +481,12 @@ pub async fn import<R: BufRead + Send + 'static>(
                 summary.bad_line(record.user.line, reason);
                 continue;
             };
-            match groups.iter_mut().find(|(a, _)| *a == account) {
-                Some((_, users)) => users.push(record.user),
-                None => groups.push((account, vec![record.user])),
+            match group_of.get(&account) {
+                Some(&at) => groups[at].1.push(record.user),
+                None => {
+                    group_of.insert(account.clone(), groups.len());
+                    groups.push((account, vec![record.user]));
+                }
             }
         }
         let mut batch_import = None;
