@@ -189,6 +189,12 @@ impl Location {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions run. On SQLite a pool of one connection of its own: SQLite
+    /// admits one writer at a time, and writers queued here are served in arrival order,
+    /// where writers competing for the file's lock sleep in SQLite's busy handler and are
+    /// served in no order (InviteUsers at 64 connections: p99 1.4-3.2 s through the busy
+    /// handler, 0.35-0.40 s queued; `bench/README.md`). On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
     token_secret: [u8; 32],
     /// Plain connections for the hot reads of an embedded SQLite file (see [`reader`]).
@@ -287,6 +293,41 @@ impl Default for PoolSettings {
     }
 }
 
+/// The options of one of the store's pools: `max` connections, each set up for the backend.
+fn pool_options(
+    backend: Backend,
+    location: &Location,
+    max: u32,
+    acquire_timeout: Duration,
+) -> AnyPoolOptions {
+    let mut options = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire_timeout);
+    if let Location::Memory = location {
+        // Every connection to `:memory:` is a database of its own: the store is exactly
+        // one connection, never closed while the pool lives.
+        options = options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    if backend == Backend::Sqlite {
+        options = options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                     PRAGMA temp_store = MEMORY;",
+                )
+                .await?;
+                Ok(())
+            })
+        });
+    }
+    options
+}
+
 impl Store {
     /// Opens (creating if needed) the store with default pool settings and brings its schema
     /// up to date.
@@ -314,32 +355,24 @@ impl Store {
             }
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let mut pool_options = AnyPoolOptions::new()
-            .max_connections(pool.max_connections)
-            .acquire_timeout(pool.acquire_timeout);
-        if let Location::Memory = location {
-            // Every connection to `:memory:` is a database of its own: the store is exactly
-            // one connection, never closed while the pool lives.
-            pool_options = pool_options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
-        }
-        if backend == Backend::Sqlite {
-            pool_options = pool_options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                         PRAGMA temp_store = MEMORY;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool_options.connect_with(options).await?;
+        let settings = pool;
+        let pool = pool_options(
+            backend,
+            location,
+            settings.max_connections,
+            settings.acquire_timeout,
+        )
+        .connect_with(options.clone())
+        .await?;
+        let writer = match (backend, location) {
+            // The in-memory database is the one connection the pool holds.
+            (Backend::Postgres, _) | (_, Location::Memory) => pool.clone(),
+            (Backend::Sqlite, _) => {
+                pool_options(backend, location, 1, settings.acquire_timeout)
+                    .connect_with(options)
+                    .await?
+            }
+        };
         let reader = match location {
             Location::Dir(dir) => Some(std::sync::Arc::new(reader::Reader::new(
                 dir.canonicalize()
@@ -353,6 +386,7 @@ impl Store {
             .map(|_| std::sync::Arc::new(page_cache::PageCache::new(PAGE_CACHE_BYTES)));
         let mut store = Store {
             pool,
+            writer,
             backend,
             token_secret: [0; 32],
             reader,
@@ -377,6 +411,7 @@ impl Store {
     /// Closes every connection; pending writes are already committed.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// The pool's current usage.
@@ -407,7 +442,7 @@ impl Store {
     }
 
     async fn begin_write(&self) -> Result<Tx> {
-        Ok(self.pool.begin_with(self.backend.begin_write()).await?)
+        Ok(self.writer.begin_with(self.backend.begin_write()).await?)
     }
 
     async fn migrate(&self) -> Result<()> {
