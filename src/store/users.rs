@@ -6,6 +6,7 @@
 //! so page 10,000 costs what page 1 costs, and a user present for a whole walk is returned
 //! exactly once however others come and go.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -14,7 +15,7 @@ use sqlx::any::AnyRow;
 
 use super::page_cache::PageKey;
 use super::reader::Bind;
-use super::{Result, Store, StoreError, Tx};
+use super::{Backend, Result, Store, StoreError, Tx};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
 };
@@ -160,41 +161,60 @@ pub fn generate_pin() -> String {
 }
 
 impl Store {
-    /// Inserts a user row, typed columns and ready JSON together.
-    async fn insert_user<'e, E>(executor: E, user: &User) -> Result<()>
-    where
-        E: sqlx::Executor<'e, Database = sqlx::Any>,
-    {
-        let alexa = user.alexa.as_ref();
-        sqlx::query(
-            "INSERT INTO users (user_id, account_id, email_key, primary_email,
-                primary_provisioned_number, display_name, license_type, user_type,
-                registration_status, invitation_status, registered_on_ms, invited_on_ms,
-                alexa_enabled, alexa_room_arn, personal_pin, doc)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
-        .bind(&user.user_id)
-        .bind(&user.account_id)
-        .bind(email_key(&user.primary_email))
-        .bind(&user.primary_email)
-        .bind(user.primary_provisioned_number.as_deref())
-        .bind(user.display_name.as_deref())
-        .bind(user.license_type.as_str())
-        .bind(user.user_type.as_str())
-        .bind(user.registration_status.as_str())
-        .bind(user.invitation_status.map(|s| s.as_str()))
-        .bind(user.registered_on_ms)
-        .bind(user.invited_on_ms)
-        .bind(
-            alexa
-                .and_then(|a| a.is_alexa_for_business_enabled)
-                .map(i64::from),
-        )
-        .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
-        .bind(&user.personal_pin)
-        .bind(user.to_json_text())
-        .execute(executor)
-        .await?;
+    /// Inserts new users, as many rows per statement as SQLite's bound-parameter limit allows:
+    /// an email or UserId that is already there fails the statement.
+    async fn insert_users_rows(
+        conn: &mut sqlx::AnyConnection,
+        backend: Backend,
+        users: &[User],
+    ) -> Result<()> {
+        /// 16 parameters a row: 16,000 per statement, under SQLite's 32,766.
+        const ROWS_PER_INSERT: usize = 1000;
+        const COLUMNS: usize = 16;
+        for chunk in users.chunks(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO users (user_id, account_id, email_key, primary_email,
+                    primary_provisioned_number, display_name, license_type, user_type,
+                    registration_status, invitation_status, registered_on_ms, invited_on_ms,
+                    alexa_enabled, alexa_room_arn, personal_pin, doc) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                sql.push_str(if row == 0 { "(" } else { ", (" });
+                for column in 0..COLUMNS {
+                    if column > 0 {
+                        sql.push_str(", ");
+                    }
+                    backend.push_placeholder(&mut sql, row * COLUMNS + column + 1);
+                }
+                sql.push(')');
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for user in chunk {
+                let alexa = user.alexa.as_ref();
+                query = query
+                    .bind(user.user_id.as_str())
+                    .bind(user.account_id.as_str())
+                    .bind(email_key(&user.primary_email))
+                    .bind(user.primary_email.as_str())
+                    .bind(user.primary_provisioned_number.as_deref())
+                    .bind(user.display_name.as_deref())
+                    .bind(user.license_type.as_str())
+                    .bind(user.user_type.as_str())
+                    .bind(user.registration_status.as_str())
+                    .bind(user.invitation_status.map(|s| s.as_str()))
+                    .bind(user.registered_on_ms)
+                    .bind(user.invited_on_ms)
+                    .bind(
+                        alexa
+                            .and_then(|a| a.is_alexa_for_business_enabled)
+                            .map(i64::from),
+                    )
+                    .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
+                    .bind(user.personal_pin.as_str())
+                    .bind(user.to_json_text());
+            }
+            query.execute(&mut *conn).await?;
+        }
         Ok(())
     }
 
@@ -218,7 +238,7 @@ impl Store {
             alexa: None,
             personal_pin: generate_pin(),
         };
-        Self::insert_user(&mut *tx, &user).await?;
+        Self::insert_users_rows(&mut tx, self.backend, std::slice::from_ref(&user)).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -228,9 +248,7 @@ impl Store {
     pub async fn insert_users(&self, owner: &str, account_id: &str, users: &[User]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
-        for user in users {
-            Self::insert_user(&mut *tx, user).await?;
-        }
+        Self::insert_users_rows(&mut tx, self.backend, users).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -247,19 +265,28 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let license = self.lock_account(&mut tx, owner, account_id).await?;
         let now = now_millis();
-        let mut invites = Vec::with_capacity(emails.len());
-        for email in emails {
-            let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT CAST(1 AS BIGINT) FROM users WHERE account_id = $1 AND email_key = $2",
-            )
+        // The emails already in the account, in one query.
+        let keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
+        let sql = format!(
+            "SELECT email_key FROM users
+             WHERE account_id = $1 AND email_key IN (SELECT value ->> 'k' FROM {})",
+            self.backend.json_rows("$2")
+        );
+        let keys_json: Vec<serde_json::Value> =
+            keys.iter().map(|k| serde_json::json!({ "k": k })).collect();
+        let mut taken: HashSet<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
-            .bind(email_key(email))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let status = if taken.is_some() {
-                InviteStatus::Failed
-            } else {
-                let user = User {
+            .bind(serde_json::Value::Array(keys_json).to_string())
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+        let mut invites = Vec::with_capacity(emails.len());
+        let mut new_users = Vec::with_capacity(emails.len());
+        for (email, key) in emails.iter().zip(keys) {
+            // `insert` is false for an email there before or earlier in the list.
+            let status = if taken.insert(key) {
+                new_users.push(User {
                     user_id: uuid::Uuid::new_v4().to_string(),
                     account_id: account_id.to_string(),
                     primary_email: email.clone(),
@@ -273,9 +300,10 @@ impl Store {
                     invited_on_ms: Some(now),
                     alexa: None,
                     personal_pin: generate_pin(),
-                };
-                Self::insert_user(&mut *tx, &user).await?;
+                });
                 InviteStatus::Pending
+            } else {
+                InviteStatus::Failed
             };
             invites.push(Invite {
                 invite_id: uuid::Uuid::new_v4().to_string(),
@@ -283,6 +311,7 @@ impl Store {
                 status,
             });
         }
+        Self::insert_users_rows(&mut tx, self.backend, &new_users).await?;
         tx.commit().await?;
         Ok(invites)
     }
