@@ -15,7 +15,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::{AnyConnection, Connection};
 
-use super::users::{USER_COLUMNS, UserRecord, record_from_row};
+use super::users::{
+    ROWS_PER_INSERT, USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, bind_user_row,
+    insert_rows_statement, record_from_row,
+};
 use super::{Backend, Result, Store, StoreError, Tx};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
@@ -314,7 +317,7 @@ async fn apply(
     if batch.is_empty() {
         return Ok(outcome);
     }
-    upsert_rows(conn, backend, account_id, &batch).await?;
+    upsert_rows(conn, backend, &batch).await?;
     let numbers: Vec<NumberRow<'_>> = batch
         .iter()
         .filter(|m| m.number_changed)
@@ -354,93 +357,25 @@ async fn apply(
     Ok(outcome)
 }
 
-/// Rows per INSERT statement: 17 parameters each stays under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters.
-const ROWS_PER_INSERT: usize = 1000;
-
-/// The columns an import writes, in the order [`upsert_rows`] binds them.
-const IMPORT_COLUMNS: [&str; 17] = [
-    "user_id",
-    "account_id",
-    "email_key",
-    "primary_email",
-    "primary_provisioned_number",
-    "display_name",
-    "license_type",
-    "user_type",
-    "registration_status",
-    "invitation_status",
-    "registered_on_ms",
-    "invited_on_ms",
-    "alexa_enabled",
-    "alexa_room_arn",
-    "personal_pin",
-    "pre_suspend_status",
-    "doc",
-];
-
 /// Inserts the merged users, or updates those whose email is there: one multi-row statement
 /// per [`ROWS_PER_INSERT`] users.
-async fn upsert_rows(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    account_id: &str,
-    batch: &[&Merged],
-) -> Result<()> {
+async fn upsert_rows(conn: &mut AnyConnection, backend: Backend, batch: &[&Merged]) -> Result<()> {
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let sql = upsert_statement(backend, chunk.len());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for m in chunk {
-            let user = &m.record.user;
-            let alexa = user.alexa.as_ref();
-            query = query
-                .bind(user.user_id.as_str())
-                .bind(account_id)
-                .bind(email_key(&user.primary_email))
-                .bind(user.primary_email.as_str())
-                .bind(user.primary_provisioned_number.as_deref())
-                .bind(user.display_name.as_deref())
-                .bind(user.license_type.as_str())
-                .bind(user.user_type.as_str())
-                .bind(user.registration_status.as_str())
-                .bind(user.invitation_status.map(InviteStatus::as_str))
-                .bind(user.registered_on_ms)
-                .bind(user.invited_on_ms)
-                .bind(
-                    alexa
-                        .and_then(|a| a.is_alexa_for_business_enabled)
-                        .map(i64::from),
-                )
-                .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
-                .bind(user.personal_pin.as_str())
-                .bind(m.record.pre_suspend.map(RegistrationStatus::as_str))
-                .bind(user.to_json_text());
+            query = bind_user_row(query, &m.record.user, m.record.pre_suspend);
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// `INSERT INTO users (...) VALUES (...), ... ON CONFLICT (account_id, email_key) DO UPDATE`
-/// for `rows` rows.
+/// [`insert_rows_statement`] for `rows` rows, updating the row of an email that is there.
 fn upsert_statement(backend: Backend, rows: usize) -> String {
-    let columns = IMPORT_COLUMNS.len();
-    let mut sql = String::with_capacity(600 + rows * columns * 6);
-    sql.push_str("INSERT INTO users (");
-    sql.push_str(&IMPORT_COLUMNS.join(", "));
-    sql.push_str(") VALUES ");
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            backend.push_placeholder(&mut sql, row * columns + column + 1);
-        }
-        sql.push(')');
-    }
+    let mut sql = insert_rows_statement(backend, rows);
     sql.push_str(" ON CONFLICT (account_id, email_key) DO UPDATE SET ");
-    let updates: Vec<String> = IMPORT_COLUMNS
+    let updates: Vec<String> = USER_ROW_COLUMNS
         .iter()
         .filter(|c| !matches!(**c, "user_id" | "account_id" | "email_key"))
         .map(|c| format!("{c} = excluded.{c}"))

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use rand::Rng;
 use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 
 use super::page_cache::PageKey;
 use super::reader::Bind;
@@ -160,58 +161,96 @@ pub fn generate_pin() -> String {
         .collect()
 }
 
+/// The columns of a user row written whole (CreateUser, InviteUsers, seeding, import), in the
+/// order [`bind_user_row`] binds them.
+pub(super) const USER_ROW_COLUMNS: [&str; 17] = [
+    "user_id",
+    "account_id",
+    "email_key",
+    "primary_email",
+    "primary_provisioned_number",
+    "display_name",
+    "license_type",
+    "user_type",
+    "registration_status",
+    "invitation_status",
+    "registered_on_ms",
+    "invited_on_ms",
+    "alexa_enabled",
+    "alexa_room_arn",
+    "personal_pin",
+    "pre_suspend_status",
+    "doc",
+];
+
+/// Rows per multi-row INSERT: 17 parameters each stays under SQLite's 32,766 and PostgreSQL's
+/// 65,535 bound parameters.
+pub(super) const ROWS_PER_INSERT: usize = 1000;
+
+/// `INSERT INTO users (<USER_ROW_COLUMNS>) VALUES (...), ...` for `rows` rows.
+pub(super) fn insert_rows_statement(backend: Backend, rows: usize) -> String {
+    let columns = USER_ROW_COLUMNS.len();
+    let mut sql = String::with_capacity(600 + rows * columns * 6);
+    sql.push_str("INSERT INTO users (");
+    sql.push_str(&USER_ROW_COLUMNS.join(", "));
+    sql.push_str(") VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            backend.push_placeholder(&mut sql, row * columns + column + 1);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Binds one row of [`USER_ROW_COLUMNS`]: the user's typed columns and its ready JSON.
+pub(super) fn bind_user_row<'q>(
+    query: Query<'q, sqlx::Any, AnyArguments>,
+    user: &User,
+    pre_suspend: Option<RegistrationStatus>,
+) -> Query<'q, sqlx::Any, AnyArguments> {
+    let alexa = user.alexa.as_ref();
+    query
+        .bind(user.user_id.as_str())
+        .bind(user.account_id.as_str())
+        .bind(email_key(&user.primary_email))
+        .bind(user.primary_email.as_str())
+        .bind(user.primary_provisioned_number.as_deref())
+        .bind(user.display_name.as_deref())
+        .bind(user.license_type.as_str())
+        .bind(user.user_type.as_str())
+        .bind(user.registration_status.as_str())
+        .bind(user.invitation_status.map(InviteStatus::as_str))
+        .bind(user.registered_on_ms)
+        .bind(user.invited_on_ms)
+        .bind(
+            alexa
+                .and_then(|a| a.is_alexa_for_business_enabled)
+                .map(i64::from),
+        )
+        .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
+        .bind(user.personal_pin.as_str())
+        .bind(pre_suspend.map(RegistrationStatus::as_str))
+        .bind(user.to_json_text())
+}
+
 impl Store {
-    /// Inserts new users, as many rows per statement as SQLite's bound-parameter limit allows:
-    /// an email or UserId that is already there fails the statement.
+    /// Inserts new users, [`ROWS_PER_INSERT`] rows per statement: an email or UserId that is
+    /// already there fails the statement.
     async fn insert_users_rows(
         conn: &mut sqlx::AnyConnection,
         backend: Backend,
         users: &[User],
     ) -> Result<()> {
-        /// 16 parameters a row: 16,000 per statement, under SQLite's 32,766.
-        const ROWS_PER_INSERT: usize = 1000;
-        const COLUMNS: usize = 16;
         for chunk in users.chunks(ROWS_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO users (user_id, account_id, email_key, primary_email,
-                    primary_provisioned_number, display_name, license_type, user_type,
-                    registration_status, invitation_status, registered_on_ms, invited_on_ms,
-                    alexa_enabled, alexa_room_arn, personal_pin, doc) VALUES ",
-            );
-            for row in 0..chunk.len() {
-                sql.push_str(if row == 0 { "(" } else { ", (" });
-                for column in 0..COLUMNS {
-                    if column > 0 {
-                        sql.push_str(", ");
-                    }
-                    backend.push_placeholder(&mut sql, row * COLUMNS + column + 1);
-                }
-                sql.push(')');
-            }
+            let sql = insert_rows_statement(backend, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for user in chunk {
-                let alexa = user.alexa.as_ref();
-                query = query
-                    .bind(user.user_id.as_str())
-                    .bind(user.account_id.as_str())
-                    .bind(email_key(&user.primary_email))
-                    .bind(user.primary_email.as_str())
-                    .bind(user.primary_provisioned_number.as_deref())
-                    .bind(user.display_name.as_deref())
-                    .bind(user.license_type.as_str())
-                    .bind(user.user_type.as_str())
-                    .bind(user.registration_status.as_str())
-                    .bind(user.invitation_status.map(|s| s.as_str()))
-                    .bind(user.registered_on_ms)
-                    .bind(user.invited_on_ms)
-                    .bind(
-                        alexa
-                            .and_then(|a| a.is_alexa_for_business_enabled)
-                            .map(i64::from),
-                    )
-                    .bind(alexa.and_then(|a| a.alexa_for_business_room_arn.as_deref()))
-                    .bind(user.personal_pin.as_str())
-                    .bind(user.to_json_text());
+                query = bind_user_row(query, user, None);
             }
             query.execute(&mut *conn).await?;
         }
