@@ -65,12 +65,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Sqlite {
             // A large import touches index pages all over the file: keep them in memory.
-            // Its materialised batches are temporary tables: keep those in memory too.
-            sqlx::Executor::execute(
-                &mut *tx,
-                "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY",
-            )
-            .await?;
+            // (Temporary files are in memory on every connection: see `pool_options`.)
+            sqlx::Executor::execute(&mut *tx, "PRAGMA cache_size = -262144").await?;
         }
         Ok(Import {
             tx,

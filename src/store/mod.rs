@@ -336,7 +336,7 @@ impl Store {
     }
 
     /// Opens the store with these pool settings.
-    pub async fn open_with(location: &Location, pool: PoolSettings) -> Result<Store> {
+    pub async fn open_with(location: &Location, settings: PoolSettings) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match location {
             Location::Dir(dir) => (prepare_sqlite_dir(dir)?, Backend::Sqlite),
@@ -355,7 +355,6 @@ impl Store {
             }
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let settings = pool;
         let pool = pool_options(
             backend,
             location,
