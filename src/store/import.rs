@@ -19,7 +19,7 @@ use super::users::{
     ROWS_PER_INSERT, USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, bind_user_row,
     insert_rows_statement, record_from_row,
 };
-use super::{Backend, Result, Store, StoreError, Tx};
+use super::{Backend, Result, Store, StoreError, Tx, email_keys_param};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
 };
@@ -249,17 +249,14 @@ async fn apply(
 ) -> Result<ImportOutcome> {
     let rows = backend.json_rows("$2");
     // The users already there, by email key.
-    let keys: Vec<serde_json::Value> = users
-        .iter()
-        .map(|u| serde_json::json!({ "k": email_key(&u.primary_email) }))
-        .collect();
+    let keys: Vec<String> = users.iter().map(|u| email_key(&u.primary_email)).collect();
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users
-         WHERE account_id = $1 AND email_key IN (SELECT value ->> 'k' FROM {rows})"
+        "SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND {}",
+        backend.email_key_in("$2")
     );
     let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
-        .bind(serde_json::Value::Array(keys).to_string())
+        .bind(email_keys_param(keys.iter().map(String::as_str)))
         .fetch_all(&mut *conn)
         .await?;
     let mut merged: HashMap<String, Merged> = HashMap::with_capacity(users.len());

@@ -60,6 +60,15 @@ impl Backend {
         }
     }
 
+    /// A condition on `email_key` matching the keys that [`email_keys_param`] packed into
+    /// the bound parameter `param`: a batch's keys are looked up in one query.
+    fn email_key_in(self, param: &str) -> String {
+        format!(
+            "email_key IN (SELECT value ->> 'k' FROM {})",
+            self.json_rows(param)
+        )
+    }
+
     /// Appends the `n`th (1-based) bound parameter of a generated statement. PostgreSQL numbers
     /// them (`$n`); SQLite gets anonymous `?`, bound in order, because looking up a numbered
     /// parameter's name is linear in the number of parameters: a statement of thousands of
@@ -80,6 +89,15 @@ impl Backend {
             Backend::Postgres => "BEGIN",
         }
     }
+}
+
+/// Email keys as the one parameter that [`Backend::email_key_in`] reads.
+fn email_keys_param<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+    let keys: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(|k| serde_json::json!({ "k": k }))
+        .collect();
+    serde_json::Value::Array(keys).to_string()
 }
 
 /// What can go wrong in the store, in the terms the API needs to answer.

@@ -16,7 +16,7 @@ use sqlx::query::Query;
 
 use super::page_cache::PageKey;
 use super::reader::Bind;
-use super::{Backend, Result, Store, StoreError, Tx};
+use super::{Backend, Result, Store, StoreError, Tx, email_keys_param};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
 };
@@ -307,15 +307,12 @@ impl Store {
         // The emails already in the account, in one query.
         let keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
         let sql = format!(
-            "SELECT email_key FROM users
-             WHERE account_id = $1 AND email_key IN (SELECT value ->> 'k' FROM {})",
-            self.backend.json_rows("$2")
+            "SELECT email_key FROM users WHERE account_id = $1 AND {}",
+            self.backend.email_key_in("$2")
         );
-        let keys_json: Vec<serde_json::Value> =
-            keys.iter().map(|k| serde_json::json!({ "k": k })).collect();
         let mut taken: HashSet<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
-            .bind(serde_json::Value::Array(keys_json).to_string())
+            .bind(email_keys_param(keys.iter().map(String::as_str)))
             .fetch_all(&mut *tx)
             .await?
             .into_iter()
