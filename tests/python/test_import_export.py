@@ -87,6 +87,40 @@ def test_strict_import_writes_nothing(bin_path, tmp_path, fresh_store):
         assert server.stop() == 0, server.logs()
 
 
+def test_batch_size_commits_each_batch_and_later_batches_update_earlier_ones(
+        bin_path, tmp_path, fresh_store):
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False)
+    try:
+        client, account_id = new_account(server)
+        first, second, third = email("b1"), email("b2"), email("b3")
+        text = jsonl(
+            {"PrimaryEmail": first, "DisplayName": "First"},
+            {"PrimaryEmail": second},
+            # The next batch: the same user as line 1, by email in other case.
+            {"PrimaryEmail": first.upper(), "DisplayName": "Updated"},
+            {"PrimaryEmail": "nope"},
+            {"PrimaryEmail": third, "UserType": "SharedDevice"},
+        )
+        done = belfry(bin_path, fresh_store, "import", "--account-id", account_id,
+                      "--batch-size", "2", "-", stdin=text)
+        assert done.returncode == 1, done.stderr
+        assert "line 4: PrimaryEmail is not an email address" in done.stderr
+        assert "imported 4 users (3 created, 1 updated), 1 bad lines" in done.stderr
+        users = {u["PrimaryEmail"].lower(): u for u in list_all(client, AccountId=account_id)}
+        assert sorted(users) == sorted([first, second, third])
+        assert users[first]["DisplayName"] == "Updated"
+        assert users[first]["PrimaryEmail"] == first.upper()
+        assert users[third]["UserType"] == "SharedDevice"
+
+        for bad in ("0", "200001", "many"):
+            refused = belfry(bin_path, fresh_store, "import", "--account-id", account_id,
+                             "--batch-size", bad, "-", stdin=text)
+            assert refused.returncode == 2
+            assert "must be a whole number from 1 to 200000" in refused.stderr
+    finally:
+        assert server.stop() == 0, server.logs()
+
+
 def test_export_is_list_users_and_round_trips_through_csv(bin_path, tmp_path, fresh_store):
     server = start_server(bin_path, tmp_path, fresh_store, demo=True)
     try:
