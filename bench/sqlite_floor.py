@@ -19,6 +19,12 @@ three ways:
 * `no journal, no fsync`: one transaction with `journal_mode = OFF` and `synchronous = OFF`,
   the B-tree work alone.
 
+To see whether any layout could do much better, it then times the same move into the smallest
+layout that still answers ListUsers, GetUser and the user-type filter: each user's JSON keyed by
+(account, email) in a `WITHOUT ROWID` table, plus a UserId index and a user-type index, under
+Belfry's WAL and `synchronous = FULL`; and that table alone, with no index, no journal and no
+fsync.
+
 Then it times `belfry import` itself on the same file into the same kind of store, with and
 without `--strict`. Every figure is users per second; the machine should be quiet.
 Uses only the standard library and the release binary (built if missing).
@@ -128,6 +134,34 @@ def sql_load(store, staged, total, batch, upsert, fast):
     return total / (time.monotonic() - started)
 
 
+MINIMAL = [
+    "CREATE TABLE users (account_id TEXT NOT NULL, email_key TEXT NOT NULL, "
+    "user_id TEXT NOT NULL, user_type TEXT NOT NULL, doc TEXT NOT NULL, "
+    "PRIMARY KEY (account_id, email_key)) WITHOUT ROWID",
+    "CREATE UNIQUE INDEX users_by_id ON users (user_id)",
+    "CREATE INDEX users_by_type ON users (account_id, user_type, email_key)",
+]
+
+
+def minimal_load(directory, staged, total, indexes, fast):
+    """Times the staged users into the smallest layout (see the module doc); returns users/s."""
+    db = sqlite3.connect(directory / "minimal.db", isolation_level=None)
+    db.execute(f"PRAGMA journal_mode = {'OFF' if fast else 'WAL'}")
+    db.execute(f"PRAGMA synchronous = {'OFF' if fast else 'FULL'}")
+    db.execute("PRAGMA temp_store = MEMORY")
+    db.execute("PRAGMA cache_size = -262144")
+    for statement in MINIMAL if indexes else MINIMAL[:1]:
+        db.execute(statement)
+    db.execute("ATTACH DATABASE ? AS s", (str(staged),))
+    columns = "account_id, email_key, user_id, user_type, doc"
+    started = time.monotonic()
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(f"INSERT INTO users ({columns}) SELECT {columns} FROM s.st ORDER BY email_key")
+    db.execute("COMMIT")
+    db.close()
+    return total / (time.monotonic() - started)
+
+
 def belfry_import(store, account_id, users_file, total, strict):
     """Times `belfry import` as a user runs it (process start to exit); returns users/s."""
     args = [str(BELFRY), "import", "--data", str(store), "--account-id", account_id]
@@ -176,6 +210,13 @@ def main():
         ]
         for name, kw in runs:
             rate = sql_load(fresh(), staged, total, **kw)
+            print(f"{name:<44} {rate:>10,.0f}", flush=True)
+        for name, kw in [
+            ("SQL, smallest layout, one transaction", dict(indexes=True, fast=False)),
+            ("SQL, its table alone, no journal, no fsync", dict(indexes=False, fast=True)),
+        ]:
+            store = fresh()
+            rate = minimal_load(store, staged, total, **kw)
             print(f"{name:<44} {rate:>10,.0f}", flush=True)
         for name, strict in [("belfry import --strict", True), ("belfry import", False)]:
             rate = belfry_import(fresh(), account_id, users_file, total, strict)
