@@ -9,9 +9,9 @@
 //! itself (`json_each` on SQLite, `json_array_elements` on PostgreSQL, see
 //! [`Backend::json_rows`]), and the users go in by multi-row INSERT, [`ROWS_PER_INSERT`] rows
 //! per statement. (Unpacking the users themselves from JSON in SQL measured about half as fast
-//! as binding their columns.) A batch a constraint
-//! refuses (a phone number or a UserId held by another user) is retried record by record, each
-//! in a savepoint of its own, so that the refused records are named and the others still go in.
+//! as binding their columns.) A batch a constraint refuses (a phone number or a UserId held by
+//! another user) is retried record by record, each in a savepoint of its own, so that the
+//! refused records are named and the others still go in.
 
 use std::collections::HashMap;
 

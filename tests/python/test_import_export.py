@@ -87,7 +87,7 @@ def test_strict_import_writes_nothing(bin_path, tmp_path, fresh_store):
         assert server.stop() == 0, server.logs()
 
 
-def test_batch_size_commits_each_batch_and_later_batches_update_earlier_ones(
+def test_batch_size_is_checked_and_later_batches_update_earlier_ones(
         bin_path, tmp_path, fresh_store):
     server = start_server(bin_path, tmp_path, fresh_store, demo=False)
     try:
