@@ -388,6 +388,9 @@ pub struct Query(Vec<(String, String)>);
 
 /// Percent-decodes one URL component; `+` stays a plus (AWS clients encode spaces as `%20`).
 fn decode(component: &str) -> Result<String, ApiError> {
+    if !component.contains('%') {
+        return Ok(component.to_string());
+    }
     percent_decode_str(component)
         .decode_utf8()
         .map(|s| s.into_owned())

@@ -854,29 +854,43 @@ fn decoded_query_pairs(raw_query: Option<&str>) -> Vec<(Vec<u8>, Vec<u8>)> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
-            (
-                percent_decode_str(key).collect(),
-                percent_decode_str(value).collect(),
-            )
+            (percent_decoded(key), percent_decoded(value))
         })
         .collect()
+}
+
+/// `text` percent-decoded (leniently, as [`decoded_query_pairs`] says). Most query components
+/// hold no `%` (page tokens are base64url), and those are copied as they are.
+fn percent_decoded(text: &str) -> Vec<u8> {
+    if text.contains('%') {
+        percent_decode_str(text).collect()
+    } else {
+        text.as_bytes().to_vec()
+    }
 }
 
 /// AWS's URI encoding: unreserved bytes (`A-Z a-z 0-9 - _ . ~`) as they are, `/` as it is
 /// if `keep_slash`, every other byte as `%XX` with uppercase hex.
 fn uri_encode(bytes: &[u8], keep_slash: bool, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in bytes {
-        if b.is_ascii_alphanumeric()
+    let kept = |b: u8| {
+        b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'_' | b'.' | b'~')
             || (keep_slash && b == b'/')
-        {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xF)]));
-        }
+    };
+    out.reserve(bytes.len());
+    let mut rest = bytes;
+    loop {
+        // A run of bytes kept as they are (all ASCII) goes in at once.
+        let run = rest.iter().position(|&b| !kept(b)).unwrap_or(rest.len());
+        out.push_str(std::str::from_utf8(&rest[..run]).expect("kept bytes are ASCII"));
+        let Some((&b, after)) = rest[run..].split_first() else {
+            break;
+        };
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xF)]));
+        rest = after;
     }
 }
 
@@ -963,6 +977,44 @@ mod tests {
         assert_eq!(body_hash(b"{}"), hex::encode(Sha256::digest(b"{}")));
         let all: Vec<u8> = (0..=255).collect();
         assert_eq!(hex_lower(&all), hex::encode(&all));
+    }
+
+    #[test]
+    fn uri_encoding_is_awss_byte_by_byte() {
+        // The rule, one byte at a time, as AWS states it.
+        fn one_by_one(bytes: &[u8], keep_slash: bool) -> String {
+            bytes
+                .iter()
+                .map(|&b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    b'/' if keep_slash => "/".to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), all.clone()];
+        inputs.extend(all.windows(3).map(<[u8]>::to_vec));
+        inputs.push("AbC-_.~/é 日本+%2F=&".as_bytes().to_vec());
+        inputs.push(b"eyJ2IjoxfQ_-abc".repeat(20));
+        for input in &inputs {
+            for keep_slash in [false, true] {
+                let mut out = String::from("prefix:");
+                uri_encode(input, keep_slash, &mut out);
+                assert_eq!(out, format!("prefix:{}", one_by_one(input, keep_slash)));
+            }
+        }
+    }
+
+    #[test]
+    fn query_components_decode_with_or_without_percent() {
+        assert_eq!(percent_decoded("abc-_.~+"), b"abc-_.~+");
+        assert_eq!(percent_decoded("a%2Fb%20c"), b"a/b c");
+        assert_eq!(percent_decoded("100%"), b"100%");
+        assert_eq!(percent_decoded("%zz%e2%82%ac"), b"%zz\xe2\x82\xac");
+        assert_eq!(percent_decoded(""), b"");
     }
 
     use super::*;
