@@ -278,8 +278,7 @@ async fn apply(
     // The emails the batch writes.
     let mut order: Vec<String> = Vec::with_capacity(users.len());
     let mut outcome = ImportOutcome::default();
-    for user in users {
-        let key = email_key(&user.primary_email);
+    for (user, key) in users.iter().zip(keys) {
         if let Some(m) = merged.get(&key)
             && let Some(id) = &user.user_id
             && *id != m.record.user.user_id
