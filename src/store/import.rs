@@ -7,11 +7,12 @@
 //! A batch of records takes one statement to look up its emails and two for its phone numbers,
 //! each list travelling as one JSON parameter that the database unpacks itself (`json_each` on
 //! SQLite, `json_array_elements` on PostgreSQL, see [`Backend::json_rows`]), and one multi-row
-//! INSERT per [`ROWS_PER_INSERT`] users. (The users themselves go in as bound columns:
-//! unpacking them from JSON in SQL was about half as fast, 13,028 against 23,938 rows/s for
-//! 200,000 users in 20,000-row upserts through Python's sqlite3.) A batch a constraint refuses
-//! (a phone number or a UserId held by another user) is retried record by record, each in a
-//! savepoint of its own, so that the refused records are named and the others still go in.
+//! INSERT per [`ROWS_PER_INSERT`](super::users::ROWS_PER_INSERT) users. (The users themselves
+//! go in as bound columns: unpacking them from JSON in SQL was about half as fast, 13,028
+//! against 23,938 rows/s for 200,000 users in 20,000-row upserts through Python's sqlite3.) A
+//! batch a constraint refuses (a phone number or a UserId held by another user) is retried
+//! record by record, each in a savepoint of its own, so that the refused records are named and
+//! the others still go in.
 
 use std::collections::HashMap;
 
@@ -19,8 +20,8 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Connection};
 
 use super::users::{
-    ROWS_PER_INSERT, USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, bind_user_row,
-    insert_rows_statement, record_from_row,
+    USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, insert_rows_statement, record_from_row,
+    write_user_rows,
 };
 use super::{Backend, Result, Store, StoreError, Tx, email_keys_param};
 use crate::model::{
@@ -312,7 +313,11 @@ async fn apply(
     if batch.is_empty() {
         return Ok(outcome);
     }
-    upsert_rows(conn, backend, &batch).await?;
+    let user_rows: Vec<_> = batch
+        .iter()
+        .map(|m| (&m.record.user, m.record.pre_suspend))
+        .collect();
+    write_user_rows(conn, backend, &user_rows, upsert_statement).await?;
     let numbers: Vec<NumberRow<'_>> = batch
         .iter()
         .filter(|m| m.number_changed)
@@ -350,20 +355,6 @@ async fn apply(
         }
     }
     Ok(outcome)
-}
-
-/// Inserts the merged users, or updates those whose email is there: one multi-row statement
-/// per [`ROWS_PER_INSERT`] users.
-async fn upsert_rows(conn: &mut AnyConnection, backend: Backend, batch: &[&Merged]) -> Result<()> {
-    for chunk in batch.chunks(ROWS_PER_INSERT) {
-        let sql = upsert_statement(backend, chunk.len());
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for m in chunk {
-            query = bind_user_row(query, &m.record.user, m.record.pre_suspend);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 /// [`insert_rows_statement`] for `rows` rows, updating the row of an email that is there.

@@ -208,7 +208,7 @@ pub(super) fn insert_rows_statement(backend: Backend, rows: usize) -> String {
 }
 
 /// Binds one row of [`USER_ROW_COLUMNS`]: the user's typed columns and its ready JSON.
-pub(super) fn bind_user_row<'q>(
+fn bind_user_row<'q>(
     query: Query<'q, sqlx::Any, AnyArguments>,
     user: &User,
     pre_suspend: Option<RegistrationStatus>,
@@ -238,23 +238,34 @@ pub(super) fn bind_user_row<'q>(
         .bind(user.to_json_text())
 }
 
+/// Writes user rows, each with its pre-suspend status: [`ROWS_PER_INSERT`] rows per statement,
+/// which `statement` makes for a chunk's number of rows ([`insert_rows_statement`], or a
+/// statement built on it).
+pub(super) async fn write_user_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    rows: &[(&User, Option<RegistrationStatus>)],
+    statement: fn(Backend, usize) -> String,
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statement(backend, chunk.len())));
+        for &(user, pre_suspend) in chunk {
+            query = bind_user_row(query, user, pre_suspend);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Inserts new users, [`ROWS_PER_INSERT`] rows per statement: an email or UserId that is
-    /// already there fails the statement.
+    /// Inserts new users: an email or UserId that is already there fails the statement.
     async fn insert_users_rows(
         conn: &mut sqlx::AnyConnection,
         backend: Backend,
         users: &[User],
     ) -> Result<()> {
-        for chunk in users.chunks(ROWS_PER_INSERT) {
-            let sql = insert_rows_statement(backend, chunk.len());
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for user in chunk {
-                query = bind_user_row(query, user, None);
-            }
-            query.execute(&mut *conn).await?;
-        }
-        Ok(())
+        let rows: Vec<_> = users.iter().map(|user| (user, None)).collect();
+        write_user_rows(conn, backend, &rows, insert_rows_statement).await
     }
 
     /// Creates one user, `Unregistered`, with the account's default license.
