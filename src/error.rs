@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::store::{Conflict, Missing, StoreError};
+
 /// One modeled Chime error shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -142,6 +144,48 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What the client sees of a store failure: the one place where the store's terms (which
+/// resource was missing or collided) become the service's errors and messages.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(Missing::Account { account_id }) => {
+                ApiError::not_found(format!("The account {account_id} was not found."))
+            }
+            StoreError::NotFound(Missing::User {
+                account_id,
+                user_id,
+            }) => ApiError::not_found(format!(
+                "The user {user_id} was not found in account {account_id}."
+            )),
+            StoreError::Conflict(Conflict::Email) => {
+                ApiError::conflict("A user with this email address already exists in the account.")
+            }
+            StoreError::Conflict(Conflict::PhoneNumber) => {
+                ApiError::conflict("The phone number is already associated with another user.")
+            }
+            StoreError::Conflict(Conflict::UserId) => {
+                ApiError::conflict("A user with this UserId already exists.")
+            }
+            StoreError::UsersNotSuspended { account_id, count } => ApiError::new(
+                ErrorKind::Unprocessable,
+                format!(
+                    "The account {account_id} cannot be deleted: {count} of its users are not \
+                     suspended. Suspend every user first."
+                ),
+            ),
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "store unavailable");
+                ApiError::unavailable()
+            }
+            e @ (StoreError::Internal(_) | StoreError::Refused(..) | StoreError::Duplicate(_)) => {
+                tracing::error!(error = %e, "store failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +198,20 @@ mod tests {
         assert_eq!(v["Message"], "The account x was not found.");
         assert_eq!(e.kind.status(), 404);
         assert_eq!(e.kind.shape(), "NotFoundException");
+    }
+
+    #[test]
+    fn store_errors_name_what_was_missing() {
+        let e = ApiError::from(StoreError::no_user("a1", "u1"));
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(e.message, "The user u1 was not found in account a1.");
+        let e = ApiError::from(StoreError::no_account("a1"));
+        assert_eq!(e.message, "The account a1 was not found.");
+        let e = ApiError::from(StoreError::Conflict(Conflict::Email));
+        assert_eq!(e.kind.status(), 409);
+        // A duplicate no statement named is a bug, not the client's conflict.
+        let e = ApiError::from(StoreError::Duplicate("users.user_id".into()));
+        assert_eq!(e.kind, ErrorKind::ServiceFailure);
+        assert!(!e.message.contains("users"));
     }
 }

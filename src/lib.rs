@@ -7,31 +7,39 @@
 //!      -> store (SQL) -> typed output / ready JSON -> HTTP
 //! ```
 //!
-//! * [`server`] owns the HTTP listener and the per-request pipeline.
-//! * [`auth`] verifies SigV4 signatures and turns an access key into a [`auth::Principal`].
-//! * [`api`] maps a request onto one Chime operation, validates its input exactly as the
-//!   service model bounds it, and calls the store.
-//! * [`store`] keeps accounts, users and keys in SQL; it knows nothing of HTTP.
-//! * [`error`] is the one error type, mapped to the Chime wire shape.
-//! * [`throttle`] and [`faults`] limit requests per key and fail them on purpose;
-//!   [`admin`] manages faults and data at run time; [`metrics`] counts what happened.
-//! * [`config`] reads the TOML config file of `belfry serve`.
-//! * [`transfer`] reads and writes an account's users as JSON Lines or CSV (`belfry import`,
-//!   `belfry export`); [`embedded`] runs an in-memory server inside a Rust test.
+//! The map of every module:
+//!
+//! * [`server`]: the HTTP listener and the per-request pipeline (`server/mod.rs`), header and
+//!   body limits and the wire shape of responses (`http.rs`), and what operating a server needs:
+//!   [`server::throttle`] (GCRA rate limits per key), [`server::faults`] (errors and latency on
+//!   purpose), [`server::admin`] (the `/_belfry/` API) and [`server::metrics`] (Prometheus).
+//! * [`auth`]: SigV4 verification ([`auth::sigv4`]) and access keys to an [`auth::Principal`].
+//! * [`api`]: one Chime operation per request. [`api::op`] has the [`api::Op`] enum of the
+//!   model's 62 operations, their bindings and the dispatch; [`api::router`], [`api::input`],
+//!   [`api::body`], [`api::validate`] and [`api::reply`] are shared by every resource; then one
+//!   file per resource ([`api::accounts`], [`api::users`]) with its operations' handlers.
+//! * [`store`]: accounts, users, keys and phone numbers in SQL (SQLite or PostgreSQL), one
+//!   file per resource as in `api/`, numbered schema migrations ([`store::migrations`]); it
+//!   knows nothing of HTTP. [`store::StoreError`] names what was missing or collided.
+//! * [`error`]: the one error type of the wire ([`error::ApiError`]), and the one conversion
+//!   from the store's errors into it.
+//! * [`model`]: the wire enums of the model (License, UserType, ...) and the email key.
+//! * [`token`]: signed, self-contained page tokens; [`time`]: ISO 8601 timestamps.
+//! * [`transfer`]: an account's users as JSON Lines or CSV (`belfry import`/`export`);
+//!   [`demo`]: the demo account of `serve --demo`; [`embedded`]: an in-memory server inside a
+//!   Rust test.
+//! * [`cli`]: the `belfry` command over all of this (`src/main.rs` only calls
+//!   [`cli::run`]), with the config file of `belfry serve` ([`cli::config`]).
 
-pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod config;
+pub mod cli;
 pub mod demo;
 pub mod embedded;
 pub mod error;
-pub mod faults;
-pub mod metrics;
 pub mod model;
 pub mod server;
 pub mod store;
-pub mod throttle;
 pub mod time;
 pub mod token;
 pub mod transfer;

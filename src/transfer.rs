@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::api::validate::{self, ARN_PATTERN, E164_PATTERN, EMAIL_PATTERN, GUID_PATTERN};
 use crate::model::{AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, UserType};
-use crate::store::{ImportUser, Store, StoreError, UserFilter};
+use crate::store::{ImportUser, Missing, Store, StoreError, UserFilter};
 use crate::time::parse_iso8601_millis;
 
 /// The file formats.
@@ -253,7 +253,7 @@ fn check(line: u64, raw: RawUser) -> Result<Record, String> {
 }
 
 /// Reads records from a file, one at a time, whatever its format.
-pub struct Reader<R: BufRead> {
+pub struct RecordReader<R: BufRead> {
     inner: ReaderKind<R>,
     line: u64,
 }
@@ -263,9 +263,9 @@ enum ReaderKind<R: BufRead> {
     Csv(csv::Reader<R>, Vec<usize>, csv::StringRecord),
 }
 
-impl<R: BufRead> Reader<R> {
+impl<R: BufRead> RecordReader<R> {
     /// A reader of `format`; a CSV header is read and checked at once.
-    pub fn new(input: R, format: Format) -> Result<Reader<R>, String> {
+    pub fn new(input: R, format: Format) -> Result<RecordReader<R>, String> {
         let inner = match format {
             Format::JsonLines => ReaderKind::Json(input, String::new()),
             Format::Csv => {
@@ -281,7 +281,7 @@ impl<R: BufRead> Reader<R> {
                 ReaderKind::Csv(csv, columns, csv::StringRecord::new())
             }
         };
-        Ok(Reader { inner, line: 0 })
+        Ok(RecordReader { inner, line: 0 })
     }
 
     /// The next record: `None` at the end; `Some(Err((line, reason)))` for a bad one. An I/O
@@ -421,7 +421,7 @@ pub async fn import<R: BufRead + Send + 'static>(
     let batch_size = options.batch.max(1);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::result::Result<Batch, String>>(2);
     let reader = std::thread::spawn(move || {
-        let mut reader = match Reader::new(input, format) {
+        let mut reader = match RecordReader::new(input, format) {
             Ok(reader) => reader,
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
@@ -503,7 +503,7 @@ pub async fn import<R: BufRead + Send + 'static>(
                         summary.bad_line(line, reason);
                     }
                 }
-                Err(StoreError::AccountNotFound) => {
+                Err(StoreError::NotFound(Missing::Account { .. })) => {
                     let reason = format!("the account {account} does not exist");
                     if options.strict {
                         return Err(ImportError::Aborted(users[0].line, reason));
@@ -632,7 +632,9 @@ pub enum ExportError {
 impl std::fmt::Display for ExportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ExportError::Store(StoreError::AccountNotFound) => write!(f, "no such account"),
+            ExportError::Store(StoreError::NotFound(Missing::Account { .. })) => {
+                write!(f, "no such account")
+            }
             ExportError::Store(e) => write!(f, "{e}"),
             ExportError::Io(e) => write!(f, "{e}"),
         }

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aws_sdk_chime::operation::list_users::ListUsersError;
-use belfry::faults::{FaultError, FaultRule};
+use belfry::server::faults::{FaultError, FaultRule};
 use belfry::server::{Server, ServerOptions};
 use belfry::store::AccessKey;
 use common::*;

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use aws_sdk_chime::types::{License, UserType};
-use belfry::store::{Location, Store, StoreError, UserFilter};
+use belfry::store::{Location, Missing, Store, StoreError, UserFilter};
 use common::*;
 
 /// The first page of the account as the SDK sees it: (email, license, registration status).
@@ -167,7 +167,7 @@ async fn the_embedded_store_serves_a_repeated_page_from_its_cache_until_a_write(
         .list_users("999999999999", &account, &all, None, 100)
         .await;
     assert!(
-        matches!(stranger, Err(StoreError::AccountNotFound)),
+        matches!(stranger, Err(StoreError::NotFound(Missing::Account { .. }))),
         "{stranger:?}"
     );
 

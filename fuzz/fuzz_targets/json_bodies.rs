@@ -11,7 +11,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use belfry::api::{self, Call, Query, Route};
+use belfry::api::{self, Call, Op, Query, Route};
 use belfry::auth::Principal;
 use belfry::error::ErrorKind;
 use belfry::model::UserType;
@@ -19,32 +19,33 @@ use belfry::store::{Location, NewUser, Store};
 use belfry::token::PageTokens;
 use libfuzzer_sys::fuzz_target;
 
-/// Every operation Belfry serves; the body of those that take none is ignored.
-const OPERATIONS: [(&str, &str); 21] = [
-    ("CreateAccount", ""),
-    ("UpdateAccount", ""),
-    ("UpdateAccountSettings", ""),
-    ("CreateUser", "operation=create"),
-    ("InviteUsers", "operation=add"),
-    ("UpdateUser", ""),
-    ("BatchUpdateUser", ""),
-    ("BatchSuspendUser", "operation=suspend"),
-    ("BatchUnsuspendUser", "operation=unsuspend"),
-    ("UpdateUserSettings", ""),
+/// Every operation Belfry serves, with the query that selects it; the body of those that
+/// take none is ignored.
+const OPERATIONS: [(Op, &str); 21] = [
+    (Op::CreateAccount, ""),
+    (Op::UpdateAccount, ""),
+    (Op::UpdateAccountSettings, ""),
+    (Op::CreateUser, "operation=create"),
+    (Op::InviteUsers, "operation=add"),
+    (Op::UpdateUser, ""),
+    (Op::BatchUpdateUser, ""),
+    (Op::BatchSuspendUser, "operation=suspend"),
+    (Op::BatchUnsuspendUser, "operation=unsuspend"),
+    (Op::UpdateUserSettings, ""),
     (
-        "AssociatePhoneNumberWithUser",
+        Op::AssociatePhoneNumberWithUser,
         "operation=associate-phone-number",
     ),
-    ("GetAccount", ""),
-    ("ListAccounts", ""),
-    ("DeleteAccount", ""),
-    ("GetAccountSettings", ""),
-    ("GetUser", ""),
-    ("ListUsers", ""),
-    ("ResetPersonalPIN", ""),
-    ("LogoutUser", ""),
-    ("GetUserSettings", ""),
-    ("DisassociatePhoneNumberFromUser", ""),
+    (Op::GetAccount, ""),
+    (Op::ListAccounts, ""),
+    (Op::DeleteAccount, ""),
+    (Op::GetAccountSettings, ""),
+    (Op::GetUser, ""),
+    (Op::ListUsers, ""),
+    (Op::ResetPersonalPIN, ""),
+    (Op::LogoutUser, ""),
+    (Op::GetUserSettings, ""),
+    (Op::DisassociatePhoneNumberFromUser, ""),
 ];
 
 const OWNER: &str = "111111111111";
@@ -109,7 +110,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let (operation, query) = OPERATIONS[usize::from(pick) % OPERATIONS.len()];
+    let (op, query) = OPERATIONS[usize::from(pick) % OPERATIONS.len()];
+    let operation = op.name();
     let f = fixture();
     let mut state = f.state.lock().unwrap();
     state.0 += 1;
@@ -118,21 +120,24 @@ fuzz_target!(|data: &[u8]| {
     }
     let query = Query::parse(Some(query)).expect("fixed query");
     let route = Route {
-        operation,
-        labels: state.1.clone(),
+        op,
+        labels: vec![
+            ("accountId", state.1[0].clone()),
+            ("userId", state.1[1].clone()),
+        ],
     };
     let call = Call {
         store: &f.store,
         tokens: &f.tokens,
         principal: &f.principal,
-        labels: &route.labels,
+        route: &route,
         query: &query,
         body,
     };
-    match f.runtime.block_on(api::dispatch(&route, &call)) {
+    match f.runtime.block_on(api::dispatch(&call)) {
         Ok(reply) => {
             assert!((200..300).contains(&reply.status), "{operation}: {reply:?}");
-            if operation == "DeleteAccount" {
+            if op == Op::DeleteAccount {
                 state.1 = seed(&f.runtime, &f.store);
             }
             let body = reply.body_bytes();

@@ -1,47 +1,20 @@
-//! CreateAccount, GetAccount, ListAccounts.
+//! The account operations: CreateAccount, GetAccount, ListAccounts, UpdateAccount,
+//! DeleteAccount, GetAccountSettings, UpdateAccountSettings. Each parses and validates its
+//! input, calls the store ([`crate::store`]'s `accounts.rs`) and renders its reply.
 
 use serde::Deserialize;
 
+use super::input::invalid_token;
 use super::validate::{NON_EMPTY_PATTERN, Violations};
-use super::{Call, Reply, store_error};
+use super::{Call, Op, Reply};
 use crate::error::ApiError;
 use crate::model::{License, email_key};
 use crate::store::AccountFilter;
-
-/// `ProfileServiceMaxResults` bounds, and the page size when none is asked for.
-pub const MAX_RESULTS_MIN: i64 = 1;
-pub const MAX_RESULTS_MAX: i64 = 200;
-pub const MAX_RESULTS_DEFAULT: usize = 100;
-
-const INVALID_TOKEN: &str =
-    "The NextToken is invalid: it was not issued for this request, or it was altered.";
 
 /// Checks an `AccountName` (1-100 characters, not blank).
 fn check_account_name(v: &mut Violations, member: &str, name: &str) {
     v.length(member, name, Some(1), Some(100), false);
     v.pattern(member, name, NON_EMPTY_PATTERN, false);
-}
-
-/// Reads `max-results`, checking the model's bounds.
-pub fn max_results(call: &Call<'_>, v: &mut Violations) -> Result<usize, ApiError> {
-    Ok(match call.query.get("max-results")? {
-        Some(raw) => v
-            .integer("maxResults", raw, MAX_RESULTS_MIN, MAX_RESULTS_MAX)
-            .map_or(MAX_RESULTS_DEFAULT, |n| n as usize),
-        None => MAX_RESULTS_DEFAULT,
-    })
-}
-
-/// The error for a page token that does not open.
-pub fn invalid_token() -> ApiError {
-    ApiError::bad_request(INVALID_TOKEN)
-}
-
-/// The `accountId` path label, checked.
-pub fn account_label<'a>(call: &'a Call<'_>, v: &mut Violations) -> &'a str {
-    let id = call.labels.first().map(String::as_str).unwrap_or("");
-    v.non_empty("accountId", id);
-    id
 }
 
 #[derive(Deserialize)]
@@ -60,11 +33,7 @@ pub async fn create_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     }
     v.finish()?;
     let name = body.name.unwrap_or_default();
-    let account = call
-        .store
-        .create_account(call.owner(), &name)
-        .await
-        .map_err(|e| store_error(e, "", None))?;
+    let account = call.store.create_account(call.owner(), &name).await?;
     let body = serde_json::json!({ "Account": account.to_json() });
     Ok(Reply::json(201, body.to_string()))
 }
@@ -72,13 +41,9 @@ pub async fn create_account(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// `GET /accounts/{accountId}`.
 pub async fn get_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     v.finish()?;
-    let account = call
-        .store
-        .get_account(call.owner(), account_id)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+    let account = call.store.get_account(call.owner(), account_id).await?;
     let body = serde_json::json!({ "Account": account.to_json() });
     Ok(Reply::json(200, body.to_string()))
 }
@@ -94,40 +59,30 @@ pub async fn list_accounts(call: &Call<'_>) -> Result<Reply, ApiError> {
     if let Some(email) = email {
         v.email("userEmail", email);
     }
-    let limit = max_results(call, &mut v)?;
+    let limit = call.max_results(&mut v)?;
     v.finish()?;
     let filter = AccountFilter {
         name_prefix: name.map(str::to_string),
         user_email_key: email.map(email_key),
     };
     let scope = [
-        "ListAccounts",
+        Op::ListAccounts.name(),
         call.owner(),
         name.unwrap_or("\0"),
         filter.user_email_key.as_deref().unwrap_or("\0"),
     ];
-    let after = match call.query.get("next-token")? {
-        Some(token) => {
-            let parts = call
-                .tokens
-                .open(&scope, token)
-                .map_err(|_| invalid_token())?;
-            match parts.as_slice() {
-                [ms, id] => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
-                _ => return Err(invalid_token()),
-            }
-        }
-        None => None,
+    let after = match call.page_after(&scope, 2)?.as_deref() {
+        Some([ms, id]) => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
+        _ => None,
     };
     let page = call
         .store
         .list_accounts(call.owner(), &filter, after, limit)
-        .await
-        .map_err(|e| store_error(e, "", None))?;
+        .await?;
     let accounts: Vec<serde_json::Value> = page.accounts.iter().map(|a| a.to_json()).collect();
     let mut body = serde_json::json!({ "Accounts": accounts });
     if let Some((ms, id)) = page.next {
-        body["NextToken"] = call.tokens.issue(&scope, &[&ms.to_string(), &id]).into();
+        body["NextToken"] = call.next_token(&scope, &[&ms.to_string(), &id]).into();
     }
     Ok(Reply::json(200, body.to_string()))
 }
@@ -143,7 +98,7 @@ struct UpdateAccountBody {
 pub async fn update_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateAccountBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     if let Some(name) = &body.name {
         check_account_name(&mut v, "name", name);
     }
@@ -155,8 +110,7 @@ pub async fn update_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     let account = call
         .store
         .update_account(call.owner(), account_id, body.name.as_deref(), license)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     let body = serde_json::json!({ "Account": account.to_json() });
     Ok(Reply::json(200, body.to_string()))
 }
@@ -164,25 +118,21 @@ pub async fn update_account(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// `DELETE /accounts/{accountId}`: 204 once every user is suspended, else 422.
 pub async fn delete_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     v.finish()?;
-    call.store
-        .delete_account(call.owner(), account_id)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+    call.store.delete_account(call.owner(), account_id).await?;
     Ok(Reply::empty(204))
 }
 
 /// `GET /accounts/{accountId}/settings`.
 pub async fn get_account_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     v.finish()?;
     let settings = call
         .store
         .account_settings(call.owner(), account_id)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     let body = serde_json::json!({ "AccountSettings": {
         "DisableRemoteControl": settings.disable_remote_control,
         "EnableDialOut": settings.enable_dial_out,
@@ -207,7 +157,7 @@ struct UpdateAccountSettingsBody {
 pub async fn update_account_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateAccountSettingsBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     if body.account_settings.is_none() {
         v.missing("accountSettings");
     }
@@ -223,7 +173,6 @@ pub async fn update_account_settings(call: &Call<'_>) -> Result<Reply, ApiError>
             settings.disable_remote_control,
             settings.enable_dial_out,
         )
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     Ok(Reply::empty(204))
 }

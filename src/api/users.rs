@@ -1,13 +1,16 @@
-//! CreateUser, InviteUsers, GetUser, ListUsers.
+//! The user operations: CreateUser, InviteUsers, GetUser, ListUsers, UpdateUser,
+//! BatchUpdateUser, BatchSuspendUser, BatchUnsuspendUser, ResetPersonalPIN, LogoutUser,
+//! Get/UpdateUserSettings, AssociatePhoneNumberWithUser, DisassociatePhoneNumberFromUser.
+//! Each parses and validates its input, calls the store ([`crate::store`]'s `users.rs`) and
+//! renders its reply.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use serde::Deserialize;
 
-use super::accounts::{account_label, invalid_token, max_results};
 use super::validate::{ARN_PATTERN, E164_PATTERN, Violations};
-use super::{Call, Reply, store_error};
+use super::{Call, Op, Reply};
 use crate::error::ApiError;
 use crate::model::{
     AlexaForBusinessMetadata, EmailStatus, InviteStatus, License, UserType, email_key,
@@ -20,18 +23,6 @@ const MAX_INVITES: usize = 50;
 /// `BatchUpdateUser` takes 1 to 20 items; the suspend operations 1 to 50 ids.
 const MAX_BATCH_UPDATE: usize = 20;
 const MAX_BATCH_SUSPEND: usize = 50;
-
-/// The path label at `index`, as it is (for members the model types as plain `String`).
-fn label<'a>(call: &'a Call<'_>, index: usize) -> &'a str {
-    call.labels.get(index).map(String::as_str).unwrap_or("")
-}
-
-/// The `userId` path label, checked as a `NonEmptyString`.
-fn user_label<'a>(call: &'a Call<'_>, v: &mut Violations) -> &'a str {
-    let id = label(call, 1);
-    v.non_empty("userId", id);
-    id
-}
 
 /// Checks an optional `UserType` member.
 fn user_type(v: &mut Violations, member: &str, value: Option<&str>) -> Option<UserType> {
@@ -50,7 +41,7 @@ struct CreateUserBody {
 pub async fn create_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: CreateUserBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     match &body.email {
         Some(email) => v.email("email", email),
         None => v.missing("email"),
@@ -65,8 +56,7 @@ pub async fn create_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let user = call
         .store
         .create_user(call.owner(), account_id, &new)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     Ok(Reply::json(
         201,
         format!("{{\"User\":{}}}", user.to_json_text()),
@@ -84,7 +74,7 @@ struct InviteUsersBody {
 pub async fn invite_users(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: InviteUsersBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     match &body.user_email_list {
         Some(emails) => {
             v.list_length("userEmailList", emails.len(), 1, MAX_INVITES);
@@ -105,8 +95,7 @@ pub async fn invite_users(call: &Call<'_>) -> Result<Reply, ApiError> {
             &emails,
             kind.unwrap_or(UserType::PrivateUser),
         )
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     let invites: Vec<serde_json::Value> = invites
         .iter()
         .map(|i| {
@@ -129,15 +118,13 @@ pub async fn invite_users(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// `GET /accounts/{accountId}/users/{userId}`.
 pub async fn get_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
-    let user_id = call.labels.get(1).map(String::as_str).unwrap_or("");
-    v.non_empty("userId", user_id);
+    let account_id = call.non_empty_label("accountId", &mut v);
+    let user_id = call.non_empty_label("userId", &mut v);
     v.finish()?;
     let doc = call
         .store
         .get_user_doc(call.owner(), account_id, user_id)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(Reply::json(200, format!("{{\"User\":{doc}}}")))
 }
 
@@ -146,13 +133,13 @@ pub async fn get_user(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// The page is assembled from each user's stored JSON, concatenated as it is.
 pub async fn list_users(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     let email = call.query.get("user-email")?;
     if let Some(email) = email {
         v.email("userEmail", email);
     }
     let kind = user_type(&mut v, "userType", call.query.get("user-type")?);
-    let limit = max_results(call, &mut v)?;
+    let limit = call.max_results(&mut v)?;
     v.finish()?;
     let filter = UserFilter {
         email_key: email.map(email_key),
@@ -160,32 +147,21 @@ pub async fn list_users(call: &Call<'_>) -> Result<Reply, ApiError> {
     };
     // A token continues only the listing it was issued for: same account, same filters.
     let scope = [
-        "ListUsers",
+        Op::ListUsers.name(),
         account_id,
         filter.email_key.as_deref().unwrap_or("\0"),
         kind.map_or("\0", UserType::as_str),
     ];
-    let after = match call.query.get("next-token")? {
-        Some(token) => {
-            let mut parts = call
-                .tokens
-                .open(&scope, token)
-                .map_err(|_| invalid_token())?;
-            if parts.len() != 1 {
-                return Err(invalid_token());
-            }
-            parts.pop()
-        }
-        None => None,
-    };
+    let after = call
+        .page_after(&scope, 1)?
+        .and_then(|mut parts| parts.pop());
     let page = call
         .store
         .list_users(call.owner(), account_id, &filter, after.as_deref(), limit)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     let mut end = String::from("]");
     if let Some(last) = &page.next {
-        let token = call.tokens.issue(&scope, &[last]);
+        let token = call.next_token(&scope, &[last]);
         end.push_str(",\"NextToken\":\"");
         end.push_str(&token); // base64url: nothing to escape
         end.push('"');
@@ -266,15 +242,14 @@ fn user_reply(user: &crate::model::User) -> Reply {
 pub async fn update_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UserChangeBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
-    let user_id = user_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
+    let user_id = call.non_empty_label("userId", &mut v);
     let change = user_change(&mut v, "", &body);
     v.finish()?;
     let user = call
         .store
         .update_user(call.owner(), account_id, user_id, &change)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(user_reply(&user))
 }
 
@@ -304,7 +279,7 @@ struct BatchUpdateUserBody {
 pub async fn batch_update_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: BatchUpdateUserBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     let mut items = Vec::new();
     match &body.update_user_request_items {
         Some(list) => {
@@ -325,8 +300,7 @@ pub async fn batch_update_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let missing = call
         .store
         .batch_update_users(call.owner(), account_id, &items)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     Ok(user_errors(account_id, &missing))
 }
 
@@ -340,7 +314,7 @@ struct UserIdListBody {
 pub async fn batch_suspend_user(call: &Call<'_>, suspend: bool) -> Result<Reply, ApiError> {
     let body: UserIdListBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
     match &body.user_id_list {
         Some(ids) => {
             v.list_length("userIdList", ids.len(), 1, MAX_BATCH_SUSPEND);
@@ -355,22 +329,20 @@ pub async fn batch_suspend_user(call: &Call<'_>, suspend: bool) -> Result<Reply,
     let missing = call
         .store
         .set_suspended(call.owner(), account_id, &ids, suspend)
-        .await
-        .map_err(|e| store_error(e, account_id, None))?;
+        .await?;
     Ok(user_errors(account_id, &missing))
 }
 
 /// `POST /accounts/{accountId}/users/{userId}?operation=reset-personal-pin`.
 pub async fn reset_personal_pin(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
-    let user_id = user_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
+    let user_id = call.non_empty_label("userId", &mut v);
     v.finish()?;
     let user = call
         .store
         .reset_personal_pin(call.owner(), account_id, user_id)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(user_reply(&user))
 }
 
@@ -378,24 +350,22 @@ pub async fn reset_personal_pin(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// sessions, so logging out only checks that the user exists.
 pub async fn logout_user(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = account_label(call, &mut v);
-    let user_id = user_label(call, &mut v);
+    let account_id = call.non_empty_label("accountId", &mut v);
+    let user_id = call.non_empty_label("userId", &mut v);
     v.finish()?;
     call.store
         .check_user(call.owner(), account_id, user_id)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(Reply::empty(204))
 }
 
 /// `GET /accounts/{accountId}/users/{userId}/settings`.
 pub async fn get_user_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, user_id) = (label(call, 0), label(call, 1));
+    let (account_id, user_id) = (call.label("accountId"), call.label("userId"));
     let t = call
         .store
         .user_telephony(call.owner(), account_id, user_id)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     let body = serde_json::json!({ "UserSettings": { "Telephony": {
         "InboundCalling": t.inbound_calling,
         "OutboundCalling": t.outbound_calling,
@@ -428,7 +398,7 @@ struct UpdateUserSettingsBody {
 /// `PUT /accounts/{accountId}/users/{userId}/settings`: 204.
 pub async fn update_user_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateUserSettingsBody = call.json()?;
-    let (account_id, user_id) = (label(call, 0), label(call, 1));
+    let (account_id, user_id) = (call.label("accountId"), call.label("userId"));
     let mut v = Violations::new();
     let telephony = match body.user_settings {
         None => {
@@ -461,8 +431,7 @@ pub async fn update_user_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
     };
     call.store
         .set_user_telephony(call.owner(), account_id, user_id, telephony)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(Reply::empty(204))
 }
 
@@ -476,7 +445,7 @@ struct AssociatePhoneNumberBody {
 /// `POST /accounts/{accountId}/users/{userId}?operation=associate-phone-number`.
 pub async fn associate_phone_number(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: AssociatePhoneNumberBody = call.json()?;
-    let (account_id, user_id) = (label(call, 0), label(call, 1));
+    let (account_id, user_id) = (call.label("accountId"), call.label("userId"));
     let mut v = Violations::new();
     match &body.e164_phone_number {
         Some(number) => v.pattern("e164PhoneNumber", number, E164_PATTERN, true),
@@ -488,17 +457,15 @@ pub async fn associate_phone_number(call: &Call<'_>) -> Result<Reply, ApiError> 
     let e164 = format!("+{}", number.trim_start_matches('+'));
     call.store
         .associate_phone_number(call.owner(), account_id, user_id, &e164)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(Reply::empty(200))
 }
 
 /// `POST /accounts/{accountId}/users/{userId}?operation=disassociate-phone-number`.
 pub async fn disassociate_phone_number(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, user_id) = (label(call, 0), label(call, 1));
+    let (account_id, user_id) = (call.label("accountId"), call.label("userId"));
     call.store
         .disassociate_phone_number(call.owner(), account_id, user_id)
-        .await
-        .map_err(|e| store_error(e, account_id, Some(user_id)))?;
+        .await?;
     Ok(Reply::empty(200))
 }

@@ -80,7 +80,7 @@ impl Store {
         .bind(licenses.join(","))
         .bind(account.account_status.as_str())
         .bind(account.created_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(account)
     }
@@ -93,13 +93,13 @@ impl Store {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
             .bind(owner)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reads)
             .await?
-            .ok_or(StoreError::AccountNotFound)?;
+            .ok_or_else(|| StoreError::no_account(account_id))?;
         account_from_row(&row)
     }
 
-    /// In a write transaction: fails with `AccountNotFound` unless the account exists and
+    /// In a write transaction: fails with [`Missing::Account`](super::Missing) unless the account exists and
     /// `owner` owns it, and holds the account row until commit so that writes to one account
     /// (and its users) are serialised. Returns the account's default license.
     ///
@@ -124,12 +124,12 @@ impl Store {
             .bind(owner)
             .fetch_optional(&mut **tx)
             .await?;
-        let license = license.ok_or(StoreError::AccountNotFound)?;
+        let license = license.ok_or_else(|| StoreError::no_account(account_id))?;
         License::parse(&license)
             .ok_or_else(|| StoreError::Internal("invalid default_license in accounts row".into()))
     }
 
-    /// Fails with `AccountNotFound` unless the account exists and `owner` owns it.
+    /// Fails with [`Missing::Account`](super::Missing) unless the account exists and `owner` owns it.
     pub(super) async fn check_owner<'e, E>(executor: E, owner: &str, account_id: &str) -> Result<()>
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -141,7 +141,9 @@ impl Store {
         .bind(owner)
         .fetch_optional(executor)
         .await?;
-        found.map(|_| ()).ok_or(StoreError::AccountNotFound)
+        found
+            .map(|_| ())
+            .ok_or_else(|| StoreError::no_account(account_id))
     }
 
     /// A page of the owner's accounts after `after`, in creation order.
@@ -172,7 +174,7 @@ impl Store {
             .bind(after_ms)
             .bind(after_id)
             .bind(limit as i64 + 1)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reads)
             .await?;
         let mut accounts = rows
             .iter()
@@ -233,7 +235,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if active > 0 {
-            return Err(StoreError::UsersNotSuspended(active));
+            return Err(StoreError::UsersNotSuspended {
+                account_id: account_id.to_string(),
+                count: active,
+            });
         }
         for statement in [
             "DELETE FROM phone_numbers WHERE user_id IN (SELECT user_id FROM users WHERE account_id = $1)",
@@ -257,9 +262,9 @@ impl Store {
         )
         .bind(account_id)
         .bind(owner)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
-        let (remote, dial_out) = row.ok_or(StoreError::AccountNotFound)?;
+        let (remote, dial_out) = row.ok_or_else(|| StoreError::no_account(account_id))?;
         Ok(AccountSettings {
             disable_remote_control: remote != 0,
             enable_dial_out: dial_out != 0,
@@ -284,10 +289,10 @@ impl Store {
         .bind(enable_dial_out.map(i64::from))
         .bind(account_id)
         .bind(owner)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::AccountNotFound);
+            return Err(StoreError::no_account(account_id));
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use super::users::{
     USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, insert_rows_statement, record_from_row,
     write_user_rows,
 };
-use super::{Backend, Result, Store, StoreError, Tx, email_keys_param};
+use super::{Backend, Conflict, Result, Store, StoreError, Tx, email_keys_param};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
 };
@@ -84,9 +84,9 @@ impl Store {
         let owner: Option<String> =
             sqlx::query_scalar("SELECT aws_account_id FROM accounts WHERE account_id = $1")
                 .bind(account_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reads)
                 .await?;
-        owner.ok_or(StoreError::AccountNotFound)
+        owner.ok_or_else(|| StoreError::no_account(account_id))
     }
 }
 
@@ -183,7 +183,7 @@ impl Store {
     /// a whole account that way); SQLite's plans here do not depend on statistics.
     pub async fn analyze(&self) -> Result<()> {
         if self.backend == Backend::Postgres {
-            sqlx::query("ANALYZE users").execute(&self.pool).await?;
+            sqlx::query("ANALYZE users").execute(&self.writer).await?;
         }
         Ok(())
     }
@@ -207,37 +207,27 @@ async fn lock_account(
         .bind(account_id)
         .fetch_optional(&mut **tx)
         .await?;
-    let (owner, license) = row.ok_or(StoreError::AccountNotFound)?;
+    let (owner, license) = row.ok_or_else(|| StoreError::no_account(account_id))?;
     let license = License::parse(&license)
         .ok_or_else(|| StoreError::Internal("invalid default_license in accounts row".into()))?;
     Ok((owner, license))
 }
 
-/// Whether a constraint refused the batch (rather than the database failing).
+/// Whether a unique key refused the batch (rather than the database failing).
 fn is_refusal(e: &StoreError) -> bool {
-    match e {
-        StoreError::NumberTaken | StoreError::EmailTaken => true,
-        StoreError::Internal(message) => {
-            message.contains("UNIQUE constraint failed") || message.contains("duplicate key value")
-        }
-        _ => false,
-    }
+    matches!(e, StoreError::Conflict(_) | StoreError::Duplicate(_))
 }
 
 fn refusal_reason(e: &StoreError, user: &ImportUser) -> String {
     match e {
-        StoreError::NumberTaken => format!(
+        StoreError::Conflict(Conflict::PhoneNumber) => format!(
             "PrimaryProvisionedNumber {} is held by another user",
             user.primary_provisioned_number.as_deref().unwrap_or("")
         ),
-        StoreError::Internal(message)
-            if message.contains("user_id") || message.contains("users_pkey") =>
-        {
-            format!(
-                "UserId {} belongs to another user",
-                user.user_id.as_deref().unwrap_or("")
-            )
-        }
+        StoreError::Conflict(Conflict::UserId) => format!(
+            "UserId {} belongs to another user",
+            user.user_id.as_deref().unwrap_or("")
+        ),
         other => other.to_string(),
     }
 }
@@ -317,7 +307,11 @@ async fn apply(
         .iter()
         .map(|m| (&m.record.user, m.record.pre_suspend))
         .collect();
-    write_user_rows(conn, backend, &user_rows, upsert_statement).await?;
+    // The upsert absorbs a colliding email; the one key left to collide is a UserId that a
+    // user of another account has.
+    write_user_rows(conn, backend, &user_rows, upsert_statement)
+        .await
+        .map_err(|e| e.duplicate_is(Conflict::UserId))?;
     let numbers: Vec<NumberRow<'_>> = batch
         .iter()
         .filter(|m| m.number_changed)
@@ -345,7 +339,8 @@ async fn apply(
             .bind(owner)
             .bind(&numbers_json)
             .execute(&mut *conn)
-            .await?;
+            .await
+            .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
     }
     for m in &batch {
         if m.created {

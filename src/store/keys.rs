@@ -50,7 +50,7 @@ impl Store {
         .bind(&key.aws_account_id)
         .bind(i64::from(key.read_only))
         .bind(now_millis())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -62,7 +62,7 @@ impl Store {
              FROM access_keys WHERE access_key_id = $1",
         )
         .bind(access_key_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         Ok(row.map(|(id, secret, owner, ro)| AccessKey {
             access_key_id: id,

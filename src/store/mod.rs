@@ -12,20 +12,24 @@
 //! JSON. Listing users is then a keyset range scan whose rows are concatenated as they are.
 
 mod accounts;
+mod error;
 mod import;
 mod keys;
+pub mod migrations;
 mod page_cache;
 mod reader;
 mod users;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use accounts::{AccountFilter, AccountPage, AccountSettings};
+pub use error::{Conflict, Missing, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
 pub use users::{Invite, NewUser, Telephony, UserChange, UserFilter, UserPage, generate_pin};
@@ -100,82 +104,6 @@ fn email_keys_param<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
     serde_json::Value::Array(keys).to_string()
 }
 
-/// What can go wrong in the store, in the terms the API needs to answer.
-#[derive(Debug)]
-pub enum StoreError {
-    /// The account does not exist, or belongs to another owner.
-    AccountNotFound,
-    /// The user does not exist in that account.
-    UserNotFound,
-    /// The email address is already used by a user of the account.
-    EmailTaken,
-    /// The phone number is held by another user.
-    NumberTaken,
-    /// The account cannot be deleted while this many of its users are not suspended.
-    UsersNotSuspended(i64),
-    /// The database cannot be reached or is too busy: the client may retry.
-    Unavailable(String),
-    /// A strict import refused the record of this line, for this reason.
-    Refused(u64, String),
-    /// Anything else: a bug or a corrupt database.
-    Internal(String),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::AccountNotFound => write!(f, "account not found"),
-            StoreError::UserNotFound => write!(f, "user not found"),
-            StoreError::EmailTaken => write!(f, "email already in use"),
-            StoreError::NumberTaken => write!(f, "phone number already in use"),
-            StoreError::UsersNotSuspended(n) => write!(f, "{n} users are not suspended"),
-            StoreError::Unavailable(e) => write!(f, "store unavailable: {e}"),
-            StoreError::Refused(line, reason) => write!(f, "line {line}: {reason}"),
-            StoreError::Internal(e) => write!(f, "store failure: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            sqlx::Error::Database(db) => {
-                // SQLITE_BUSY (5) and SQLITE_LOCKED (6) past the busy timeout, PostgreSQL's
-                // "cannot connect now" and admin shutdown classes: all transient.
-                let code = db.code().unwrap_or_default();
-                if matches!(
-                    code.as_ref(),
-                    "5" | "6" | "517" | "57P01" | "57P02" | "57P03"
-                ) || code.starts_with("08")
-                {
-                    StoreError::Unavailable(e.to_string())
-                } else if db.is_unique_violation() {
-                    // The unique keys a request can collide on: a user's email within its
-                    // account (`users.email_key`), a phone number within an AWS account.
-                    let message = db.message();
-                    if message.contains("phone_numbers") {
-                        StoreError::NumberTaken
-                    } else if message.contains("email_key") {
-                        StoreError::EmailTaken
-                    } else {
-                        StoreError::Internal(e.to_string())
-                    }
-                } else {
-                    StoreError::Internal(e.to_string())
-                }
-            }
-            _ => StoreError::Internal(e.to_string()),
-        }
-    }
-}
-
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A transaction on the store's pool.
@@ -204,22 +132,27 @@ impl Location {
 }
 
 /// The store handle: cheap to clone, shared by every request.
+///
+/// Reads and writes go through pools of their own, and only the writer can write: every
+/// connection of `reads` is read-only in the database itself (SQLite's `query_only`,
+/// PostgreSQL's read-only session), so a write sent the wrong way fails at once instead of
+/// slipping past the writer's queue. (The in-memory store is one connection, both at once.)
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
-    /// Where write transactions run. On SQLite a pool of one connection of its own: SQLite
-    /// admits one writer at a time, and writers queued here are served in arrival order,
-    /// where writers competing for the file's lock sleep in SQLite's busy handler and are
-    /// served in no order (InviteUsers at 64 connections: p99 1.4-3.2 s through the busy
-    /// handler, 0.35-0.40 s queued; `bench/README.md`). On PostgreSQL the same pool as reads.
+    reads: AnyPool,
+    /// Where every write runs. On SQLite a pool of one connection: SQLite admits one writer at
+    /// a time, and writers queued here are served in arrival order, where writers competing
+    /// for the file's lock sleep in SQLite's busy handler and are served in no order
+    /// (InviteUsers at 64 connections: p99 1.4-3.2 s through the busy handler, 0.35-0.40 s
+    /// queued; `bench/README.md`). On PostgreSQL as many connections as `reads`.
     writer: AnyPool,
     backend: Backend,
     token_secret: [u8; 32],
     /// Plain connections for the hot reads of an embedded SQLite file (see [`reader`]).
-    reader: Option<std::sync::Arc<reader::Reader>>,
+    reader: Option<Arc<reader::Reader>>,
     /// Recently served ListUsers pages, where the database has a version to check them
     /// against (the embedded SQLite file; see [`page_cache`]).
-    pages: Option<std::sync::Arc<page_cache::PageCache>>,
+    pages: Option<Arc<users::UserPageCache>>,
 }
 
 /// How much page text the ListUsers cache of an embedded store keeps: some 1,400 pages of
@@ -228,59 +161,6 @@ pub const PAGE_CACHE_BYTES: usize = 64 << 20;
 
 /// The name of the SQLite file inside the data directory.
 pub const DB_FILE: &str = "belfry.db";
-
-/// The schema, one statement per entry. Both dialects accept each statement as written, once
-/// `{C}` is replaced by [`Backend::byte_order_collation`].
-const SCHEMA_V1: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS access_keys (
-        access_key_id TEXT PRIMARY KEY,
-        secret_access_key TEXT NOT NULL,
-        aws_account_id TEXT NOT NULL,
-        read_only BIGINT NOT NULL,
-        created_ms BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS accounts (
-        account_id TEXT{C} PRIMARY KEY,
-        aws_account_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        account_type TEXT NOT NULL,
-        default_license TEXT NOT NULL,
-        supported_licenses TEXT NOT NULL,
-        account_status TEXT NOT NULL,
-        created_ms BIGINT NOT NULL,
-        disable_remote_control BIGINT NOT NULL DEFAULT 0,
-        enable_dial_out BIGINT NOT NULL DEFAULT 1)",
-    "CREATE INDEX IF NOT EXISTS accounts_by_owner
-        ON accounts (aws_account_id, created_ms, account_id)",
-    "CREATE TABLE IF NOT EXISTS users (
-        user_id TEXT PRIMARY KEY,
-        account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
-        email_key TEXT{C} NOT NULL,
-        primary_email TEXT NOT NULL,
-        primary_provisioned_number TEXT,
-        display_name TEXT,
-        license_type TEXT NOT NULL,
-        user_type TEXT NOT NULL,
-        registration_status TEXT NOT NULL,
-        invitation_status TEXT,
-        registered_on_ms BIGINT,
-        invited_on_ms BIGINT,
-        alexa_enabled BIGINT,
-        alexa_room_arn TEXT,
-        personal_pin TEXT NOT NULL,
-        pre_suspend_status TEXT,
-        inbound_calling BIGINT NOT NULL DEFAULT 1,
-        outbound_calling BIGINT NOT NULL DEFAULT 1,
-        sms BIGINT NOT NULL DEFAULT 1,
-        doc TEXT NOT NULL,
-        UNIQUE (account_id, email_key))",
-    "CREATE INDEX IF NOT EXISTS users_by_type ON users (account_id, user_type, email_key)",
-    // A phone number is held by at most one user of an AWS account.
-    "CREATE TABLE IF NOT EXISTS phone_numbers (
-        aws_account_id TEXT NOT NULL,
-        e164 TEXT NOT NULL,
-        user_id TEXT NOT NULL UNIQUE,
-        PRIMARY KEY (aws_account_id, e164))",
-];
 
 /// How many connections the pool holds right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,10 +191,18 @@ impl Default for PoolSettings {
     }
 }
 
+/// Whether a pool's connections may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
 /// The options of one of the store's pools: `max` connections, each set up for the backend.
 fn pool_options(
     backend: Backend,
     location: &Location,
+    access: Access,
     max: u32,
     acquire_timeout: Duration,
 ) -> AnyPoolOptions {
@@ -330,20 +218,28 @@ fn pool_options(
             .idle_timeout(None)
             .max_lifetime(None);
     }
-    if backend == Backend::Sqlite {
-        options = options.after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                     PRAGMA temp_store = MEMORY;",
-                )
-                .await?;
-                Ok(())
-            })
-        });
-    }
-    options
+    let setup = match (backend, access) {
+        (Backend::Sqlite, Access::ReadWrite) => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY;"
+        }
+        (Backend::Sqlite, Access::ReadOnly) => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
+        }
+        (Backend::Postgres, Access::ReadOnly) => {
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+        }
+        (Backend::Postgres, Access::ReadWrite) => return options,
+    };
+    options.after_connect(move |conn, _meta| {
+        Box::pin(async move {
+            conn.execute(setup).await?;
+            Ok(())
+        })
+    })
 }
 
 impl Store {
@@ -373,25 +269,29 @@ impl Store {
             }
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = pool_options(
-            backend,
-            location,
-            settings.max_connections,
-            settings.acquire_timeout,
-        )
-        .connect_with(options.clone())
-        .await?;
-        let writer = match (backend, location) {
-            // The in-memory database is the one connection the pool holds.
-            (Backend::Postgres, _) | (_, Location::Memory) => pool.clone(),
-            (Backend::Sqlite, _) => {
-                pool_options(backend, location, 1, settings.acquire_timeout)
-                    .connect_with(options)
-                    .await?
-            }
+        let max = settings.max_connections;
+        let timeout = settings.acquire_timeout;
+        let (reads, writer) = if let Location::Memory = location {
+            // The in-memory database is the one connection its pool holds.
+            let pool = pool_options(backend, location, Access::ReadWrite, 1, timeout)
+                .connect_with(options)
+                .await?;
+            (pool.clone(), pool)
+        } else {
+            let writers = match backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => max,
+            };
+            let writer = pool_options(backend, location, Access::ReadWrite, writers, timeout)
+                .connect_with(options.clone())
+                .await?;
+            let reads = pool_options(backend, location, Access::ReadOnly, max, timeout)
+                .connect_with(options)
+                .await?;
+            (reads, writer)
         };
         let reader = match location {
-            Location::Dir(dir) => Some(std::sync::Arc::new(reader::Reader::new(
+            Location::Dir(dir) => Some(Arc::new(reader::Reader::new(
                 dir.canonicalize()
                     .map_err(|e| StoreError::Internal(format!("data directory: {e}")))?
                     .join(DB_FILE),
@@ -400,9 +300,9 @@ impl Store {
         };
         let pages = reader
             .as_ref()
-            .map(|_| std::sync::Arc::new(page_cache::PageCache::new(PAGE_CACHE_BYTES)));
+            .map(|_| Arc::new(page_cache::PageCache::new(PAGE_CACHE_BYTES)));
         let mut store = Store {
-            pool,
+            reads,
             writer,
             backend,
             token_secret: [0; 32],
@@ -427,22 +327,22 @@ impl Store {
 
     /// Closes every connection; pending writes are already committed.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.reads.close().await;
         self.writer.close().await;
     }
 
-    /// The pool's current usage.
+    /// The read pool's current usage.
     pub fn pool_stats(&self) -> PoolStats {
         PoolStats {
-            size: self.pool.size(),
-            idle: self.pool.num_idle() as u32,
-            max: self.pool.options().get_max_connections(),
+            size: self.reads.size(),
+            idle: self.reads.num_idle() as u32,
+            max: self.reads.options().get_max_connections(),
         }
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
         Ok(())
     }
 
@@ -462,36 +362,11 @@ impl Store {
         Ok(self.writer.begin_with(self.backend.begin_write()).await?)
     }
 
+    /// Applies every migration the store lacks ([`migrations`]) and makes the page-token
+    /// secret if the store has none, in one write transaction.
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        if self.backend == Backend::Postgres {
-            // Replicas starting together migrate one at a time: concurrent `CREATE TABLE IF
-            // NOT EXISTS` collide in PostgreSQL's catalog. (SQLite's BEGIN IMMEDIATE already
-            // excludes every other writer.)
-            tx.execute("SELECT pg_advisory_xact_lock(4242018050100)")
-                .await?;
-        }
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS belfry_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        )
-        .await?;
-        let version: Option<String> =
-            sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = 'schema_version'")
-                .fetch_optional(&mut *tx)
-                .await?;
-        let version: i64 = version.and_then(|v| v.parse().ok()).unwrap_or(0);
-        if version < 1 {
-            for statement in SCHEMA_V1 {
-                let statement = statement.replace("{C}", self.backend.byte_order_collation());
-                tx.execute(sqlx::AssertSqlSafe(statement)).await?;
-            }
-            sqlx::query(
-                "INSERT INTO belfry_meta (name, value) VALUES ('schema_version', '1')
-                 ON CONFLICT (name) DO UPDATE SET value = '1'",
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        migrations::migrate(&mut tx, self.backend).await?;
         let secret = hex::encode(rand::random::<[u8; 32]>());
         sqlx::query(
             "INSERT INTO belfry_meta (name, value) VALUES ('page_token_secret', $1)
@@ -507,7 +382,7 @@ impl Store {
     async fn load_token_secret(&self) -> Result<[u8; 32]> {
         let hex_secret: String =
             sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = 'page_token_secret'")
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reads)
                 .await?;
         let bytes = hex::decode(hex_secret.trim())
             .map_err(|_| StoreError::Internal("page token secret is not hex".into()))?;
@@ -521,7 +396,7 @@ impl Store {
         Ok(
             sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = $1")
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reads)
                 .await?,
         )
     }
@@ -534,7 +409,7 @@ impl Store {
         )
         .bind(name)
         .bind(value)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -565,4 +440,64 @@ fn prepare_sqlite_dir(dir: &Path) -> Result<String> {
         .to_str()
         .ok_or_else(|| StoreError::Internal("data directory path is not UTF-8".into()))?;
     Ok(format!("sqlite://{path}?mode=rwc"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Asserts that a write through the read pool fails and the same write through the writer
+    /// succeeds.
+    async fn only_the_writer_writes(store: &Store) {
+        let write = "INSERT INTO belfry_meta (name, value) VALUES ('probe', 'x')";
+        let refused = store.reads.execute(write).await;
+        assert!(refused.is_err(), "a write went through the read pool");
+        store
+            .writer
+            .execute(write)
+            .await
+            .expect("the writer writes");
+        assert_eq!(store.meta("probe").await.unwrap().as_deref(), Some("x"));
+    }
+
+    #[tokio::test]
+    async fn the_read_pool_of_an_sqlite_store_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Location::Dir(dir.path().join("data")))
+            .await
+            .unwrap();
+        only_the_writer_writes(&store).await;
+        store.close().await;
+    }
+
+    /// On PostgreSQL when the run tests it (`BELFRY_TEST_BACKEND=postgres`), in a database of
+    /// its own.
+    #[tokio::test]
+    async fn the_read_pool_of_a_postgres_store_cannot_write() {
+        if std::env::var("BELFRY_TEST_BACKEND").map_or(true, |b| b != "postgres") {
+            return;
+        }
+        let base = std::env::var("BELFRY_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+        let name = format!("belfry_unit_{}", uuid::Uuid::new_v4().simple());
+        let mut admin =
+            <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{base}/postgres"))
+                .await
+                .expect("PostgreSQL is required by this run");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        let store = Store::open(&Location::Url(format!("{base}/{name}")))
+            .await
+            .unwrap();
+        only_the_writer_writes(&store).await;
+        store.close().await;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE {name} WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
+    }
 }

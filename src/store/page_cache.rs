@@ -1,10 +1,12 @@
-//! Recently served ListUsers pages, kept exact under every write.
+//! Recently served list pages, kept exact under every write.
 //!
 //! Sync jobs and dashboards ask for the same pages again and again (the first page above all).
 //! Answering those from SQLite means stepping 100 rows and copying 47 KB of JSON each time,
 //! which costs several times what the rest of the request costs. This cache keeps the pages it
-//! has served, keyed by everything that decides a page's content: the caller's AWS account
-//! (tenancy), the Chime account, the filters, the position the page starts after, and its size.
+//! has served, keyed by everything that decides a page's content: for ListUsers
+//! (`super::users::PageKey`) the caller's AWS account (tenancy), the Chime account, the
+//! filters, the position the page starts after, and its size. The cache itself is generic:
+//! another list operation keeps its pages in a `PageCache` of its own key and page types.
 //!
 //! It is exact, never merely "fresh enough": every entry belongs to one *version* of the
 //! database, and every lookup first reads the current version (SQLite's `PRAGMA data_version`,
@@ -22,67 +24,31 @@
 //! of a lookup and an insert: what SQLite costs without the cache.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use super::users::{UserFilter, UserPage};
-use crate::model::UserType;
-
-/// What decides a page's content.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PageKey {
-    owner: String,
-    account_id: String,
-    email_key: Option<String>,
-    user_type: Option<UserType>,
-    after: Option<String>,
-    limit: usize,
+/// What a key or a page costs the cache, in bytes (roughly: what it holds on the heap and in
+/// itself).
+pub trait Weigh {
+    fn bytes(&self) -> usize;
 }
 
-impl PageKey {
-    pub fn new(
-        owner: &str,
-        account_id: &str,
-        filter: &UserFilter,
-        after: Option<&str>,
-        limit: usize,
-    ) -> PageKey {
-        PageKey {
-            owner: owner.to_string(),
-            account_id: account_id.to_string(),
-            email_key: filter.email_key.clone(),
-            user_type: filter.user_type,
-            after: after.map(str::to_string),
-            limit,
-        }
-    }
-
-    /// What the key itself takes, roughly.
-    fn bytes(&self) -> usize {
-        std::mem::size_of::<PageKey>()
-            + self.owner.len()
-            + self.account_id.len()
-            + self.email_key.as_ref().map_or(0, String::len)
-            + self.after.as_ref().map_or(0, String::len)
-    }
-}
-
-/// The pages of one database version.
-pub struct PageCache {
+/// The pages of one database version, under keys of type `K`.
+pub struct PageCache<K, P> {
     max_bytes: usize,
-    inner: Mutex<Inner>,
+    inner: Mutex<Inner<K, P>>,
 }
 
-#[derive(Default)]
-struct Inner {
+struct Inner<K, P> {
     /// The database version every page here belongs to.
     version: i64,
-    pages: HashMap<PageKey, Arc<UserPage>>,
+    pages: HashMap<K, Arc<P>>,
     /// Keys in insertion order, oldest first.
-    order: VecDeque<PageKey>,
+    order: VecDeque<K>,
     bytes: usize,
 }
 
-impl Inner {
+impl<K: Hash + Eq, P> Inner<K, P> {
     /// Moves to `version`: the pages of any other version are dropped.
     fn at(&mut self, version: i64) {
         if self.version != version {
@@ -95,29 +61,30 @@ impl Inner {
 }
 
 /// What one page costs the cache.
-fn page_bytes(key: &PageKey, page: &UserPage) -> usize {
-    key.bytes()
-        + std::mem::size_of::<UserPage>()
-        + page.joined.len()
-        + page.ends.len() * std::mem::size_of::<usize>()
-        + page.next.as_ref().map_or(0, String::len)
+fn page_bytes<K: Weigh, P: Weigh>(key: &K, page: &P) -> usize {
+    key.bytes() + page.bytes()
 }
 
-impl PageCache {
+impl<K: Hash + Eq + Clone + Weigh, P: Weigh> PageCache<K, P> {
     /// A cache of at most `max_bytes` of pages; 0 keeps nothing.
-    pub fn new(max_bytes: usize) -> PageCache {
+    pub fn new(max_bytes: usize) -> PageCache<K, P> {
         PageCache {
             max_bytes,
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                version: 0,
+                pages: HashMap::new(),
+                order: VecDeque::new(),
+                bytes: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<K, P>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The page under `key` if the database is still at `version`.
-    pub fn get(&self, version: i64, key: &PageKey) -> Option<Arc<UserPage>> {
+    pub fn get(&self, version: i64, key: &K) -> Option<Arc<P>> {
         let mut inner = self.lock();
         inner.at(version);
         inner.pages.get(key).cloned()
@@ -125,8 +92,8 @@ impl PageCache {
 
     /// Keeps `page`, read from the database after it was at `version`, unless the cache has
     /// moved on to another version since.
-    pub fn put(&self, version: i64, key: PageKey, page: Arc<UserPage>) {
-        let cost = page_bytes(&key, &page);
+    pub fn put(&self, version: i64, key: K, page: Arc<P>) {
+        let cost = page_bytes(&key, &*page);
         if cost > self.max_bytes {
             return;
         }
@@ -139,7 +106,7 @@ impl PageCache {
                 break;
             };
             if let Some(gone) = inner.pages.remove(&oldest) {
-                inner.bytes -= page_bytes(&oldest, &gone);
+                inner.bytes -= page_bytes(&oldest, &*gone);
             }
         }
         inner.bytes += cost;
@@ -152,44 +119,39 @@ impl PageCache {
 mod tests {
     use super::*;
 
-    fn page(text: &str, next: Option<&str>) -> Arc<UserPage> {
-        Arc::new(UserPage {
-            joined: text.to_string(),
-            ends: vec![text.len()],
-            next: next.map(str::to_string),
-        })
+    /// A key as the users' keys are made: a tenant and where the page starts.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    struct Key(&'static str, Option<String>);
+
+    impl Weigh for Key {
+        fn bytes(&self) -> usize {
+            std::mem::size_of::<Key>() + self.1.as_ref().map_or(0, String::len)
+        }
     }
 
-    fn key(owner: &str, after: Option<&str>) -> PageKey {
-        PageKey::new(owner, "acct", &UserFilter::default(), after, 100)
+    impl Weigh for String {
+        fn bytes(&self) -> usize {
+            std::mem::size_of::<String>() + self.len()
+        }
+    }
+
+    fn page(text: &str) -> Arc<String> {
+        Arc::new(text.to_string())
+    }
+
+    fn key(owner: &'static str, after: Option<&str>) -> Key {
+        Key(owner, after.map(str::to_string))
     }
 
     #[test]
     fn a_page_is_served_only_at_its_version_and_only_to_its_key() {
         let cache = PageCache::new(1 << 20);
-        cache.put(0, key("111", None), page("{\"a\":1}", Some("k")));
+        cache.put(0, key("111", None), page("{\"a\":1}"));
         let hit = cache.get(0, &key("111", None)).expect("cached");
-        assert_eq!(hit.joined, "{\"a\":1}");
-        // Another tenant, another position, another size or filter: not the same page.
+        assert_eq!(*hit, "{\"a\":1}");
+        // Another tenant, another position: not the same page.
         assert!(cache.get(0, &key("222", None)).is_none());
         assert!(cache.get(0, &key("111", Some("k"))).is_none());
-        let filtered = UserFilter {
-            email_key: None,
-            user_type: Some(UserType::SharedDevice),
-        };
-        assert!(
-            cache
-                .get(0, &PageKey::new("111", "acct", &filtered, None, 100))
-                .is_none()
-        );
-        assert!(
-            cache
-                .get(
-                    0,
-                    &PageKey::new("111", "acct", &UserFilter::default(), None, 99)
-                )
-                .is_none()
-        );
         // A write moved the database on: the page is gone, and stays gone.
         assert!(cache.get(1, &key("111", None)).is_none());
         assert!(cache.get(0, &key("111", None)).is_none());
@@ -201,18 +163,18 @@ mod tests {
         assert!(cache.get(5, &key("111", None)).is_none());
         // Another request saw version 6 while this one read its page at version 5.
         assert!(cache.get(6, &key("111", Some("x"))).is_none());
-        cache.put(5, key("111", None), page("{}", None));
+        cache.put(5, key("111", None), page("{}"));
         assert!(cache.get(6, &key("111", None)).is_none());
     }
 
     #[test]
     fn the_oldest_pages_go_first_when_full() {
         let text = "x".repeat(1000);
-        let one = page_bytes(&key("111", Some("0")), &page(&text, None));
+        let one = page_bytes(&key("111", Some("0")), &*page(&text));
         let cache = PageCache::new(3 * one);
         for i in 0..5 {
             let after = i.to_string();
-            cache.put(0, key("111", Some(&after)), page(&text, None));
+            cache.put(0, key("111", Some(&after)), page(&text));
         }
         let kept: Vec<bool> = (0..5)
             .map(|i| cache.get(0, &key("111", Some(&i.to_string()))).is_some())
@@ -221,7 +183,7 @@ mod tests {
         assert!(cache.lock().bytes <= cache.max_bytes);
         // Nothing at all with a zero budget.
         let none = PageCache::new(0);
-        none.put(0, key("111", None), page("{}", None));
+        none.put(0, key("111", None), page("{}"));
         assert!(none.get(0, &key("111", None)).is_none());
     }
 }

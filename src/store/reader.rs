@@ -72,7 +72,7 @@ impl Reader {
     pub fn data_version(&self) -> Result<i64> {
         let mut watch = self.watch.lock().unwrap_or_else(|e| e.into_inner());
         if watch.is_none() {
-            *watch = Some(self.open().map_err(store_error)?);
+            *watch = Some(self.open().map_err(StoreError::from)?);
         }
         let conn = watch.as_ref().expect("opened above");
         let version = conn
@@ -82,7 +82,7 @@ impl Reader {
             // Reopen next time rather than keep a connection in an unknown state.
             *watch = None;
         }
-        version.map_err(store_error)
+        version.map_err(StoreError::from)
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -103,14 +103,14 @@ impl Reader {
         let idle = self.idle.lock().expect("read connections").pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => self.open().map_err(store_error)?,
+            None => self.open().map_err(StoreError::from)?,
         };
         let out = f(&conn);
         let mut idle = self.idle.lock().expect("read connections");
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }
-        out.map_err(store_error)
+        out.map_err(StoreError::from)
     }
 
     /// Runs `sql` with `binds` (`$1` is `binds[0]`, ...) and calls `row` on each row's first
@@ -136,14 +136,5 @@ impl Reader {
             }
             Ok(())
         })
-    }
-}
-
-fn store_error(e: rusqlite::Error) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            StoreError::Unavailable(e.to_string())
-        }
-        _ => StoreError::Internal(e.to_string()),
     }
 }

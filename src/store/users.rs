@@ -14,9 +14,9 @@ use sqlx::Row;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 
-use super::page_cache::PageKey;
+use super::page_cache::{PageCache, Weigh};
 use super::reader::Bind;
-use super::{Backend, Result, Store, StoreError, Tx, email_keys_param};
+use super::{Backend, Conflict, Result, Store, StoreError, Tx, email_keys_param};
 use crate::model::{
     AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
 };
@@ -57,6 +57,58 @@ impl UserPage {
             .map(|(start, &end)| &self.joined[start..end])
     }
 }
+
+/// What decides a ListUsers page's content: the key of [`UserPageCache`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    owner: String,
+    account_id: String,
+    email_key: Option<String>,
+    user_type: Option<UserType>,
+    after: Option<String>,
+    limit: usize,
+}
+
+impl PageKey {
+    pub fn new(
+        owner: &str,
+        account_id: &str,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> PageKey {
+        PageKey {
+            owner: owner.to_string(),
+            account_id: account_id.to_string(),
+            email_key: filter.email_key.clone(),
+            user_type: filter.user_type,
+            after: after.map(str::to_string),
+            limit,
+        }
+    }
+}
+
+impl Weigh for PageKey {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<PageKey>()
+            + self.owner.len()
+            + self.account_id.len()
+            + self.email_key.as_ref().map_or(0, String::len)
+            + self.after.as_ref().map_or(0, String::len)
+    }
+}
+
+impl Weigh for UserPage {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<UserPage>()
+            + self.joined.len()
+            + self.ends.len() * std::mem::size_of::<usize>()
+            + self.next.as_ref().map_or(0, String::len)
+    }
+}
+
+/// Recently served ListUsers pages (see [`super::page_cache`]).
+pub type UserPageCache = PageCache<PageKey, UserPage>;
 
 /// What CreateUser asks for.
 #[derive(Debug, Clone)]
@@ -269,7 +321,7 @@ impl Store {
     }
 
     /// Creates one user, `Unregistered`, with the account's default license.
-    /// An email already in the account (case-insensitively) is `EmailTaken`.
+    /// An email already in the account (case-insensitively) is [`Conflict::Email`].
     pub async fn create_user(&self, owner: &str, account_id: &str, new: &NewUser) -> Result<User> {
         let mut tx = self.begin_write().await?;
         let license = self.lock_account(&mut tx, owner, account_id).await?;
@@ -288,7 +340,9 @@ impl Store {
             alexa: None,
             personal_pin: generate_pin(),
         };
-        Self::insert_users_rows(&mut tx, self.backend, std::slice::from_ref(&user)).await?;
+        Self::insert_users_rows(&mut tx, self.backend, std::slice::from_ref(&user))
+            .await
+            .map_err(|e| e.duplicate_is(Conflict::Email))?;
         tx.commit().await?;
         Ok(user)
     }
@@ -358,7 +412,9 @@ impl Store {
                 status,
             });
         }
-        Self::insert_users_rows(&mut tx, self.backend, &new_users).await?;
+        Self::insert_users_rows(&mut tx, self.backend, &new_users)
+            .await
+            .map_err(|e| e.duplicate_is(Conflict::Email))?;
         tx.commit().await?;
         Ok(invites)
     }
@@ -388,15 +444,15 @@ impl Store {
                 .bind(user_id)
                 .bind(account_id)
                 .bind(owner)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reads)
                 .await?
                 .map(|(_, doc)| doc),
         };
         match doc {
             Some(doc) => Ok(doc),
             None => {
-                Self::check_owner(&self.pool, owner, account_id).await?;
-                Err(StoreError::UserNotFound)
+                Self::check_owner(&self.reads, owner, account_id).await?;
+                Err(StoreError::no_user(account_id, user_id))
             }
         }
     }
@@ -501,7 +557,7 @@ impl Store {
                         Bind::Int(n) => query.bind(n),
                     };
                 }
-                for (key, doc) in query.fetch_all(&self.pool).await? {
+                for (key, doc) in query.fetch_all(&self.reads).await? {
                     add(&key, &doc);
                 }
             }
@@ -521,10 +577,10 @@ impl Store {
                 if found {
                     Ok(())
                 } else {
-                    Err(StoreError::AccountNotFound)
+                    Err(StoreError::no_account(account_id))
                 }
             }
-            None => Self::check_owner(&self.pool, owner, account_id).await,
+            None => Self::check_owner(&self.reads, owner, account_id).await,
         }
     }
 
@@ -539,7 +595,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::UserNotFound);
+            return Err(StoreError::no_user(account_id, user_id));
         }
         tx.commit().await?;
         Ok(())
@@ -601,7 +657,7 @@ impl Store {
         self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
-            .ok_or(StoreError::UserNotFound)?;
+            .ok_or_else(|| StoreError::no_user(account_id, user_id))?;
         let out = change(&mut record);
         Self::save_user(&mut tx, &record).await?;
         tx.commit().await?;
@@ -728,7 +784,7 @@ impl Store {
         .bind(user_id)
         .bind(account_id)
         .bind(owner)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await?;
         match row {
             Some((inbound, outbound, sms)) => Ok(Telephony {
@@ -737,8 +793,8 @@ impl Store {
                 sms: sms != 0,
             }),
             None => {
-                Self::check_owner(&self.pool, owner, account_id).await?;
-                Err(StoreError::UserNotFound)
+                Self::check_owner(&self.reads, owner, account_id).await?;
+                Err(StoreError::no_user(account_id, user_id))
             }
         }
     }
@@ -765,14 +821,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::UserNotFound);
+            return Err(StoreError::no_user(account_id, user_id));
         }
         tx.commit().await?;
         Ok(())
     }
 
     /// Makes `e164` the user's primary provisioned number, releasing any number the user held.
-    /// A number held by another user of the same AWS account is `NumberTaken`.
+    /// A number held by another user of the same AWS account is [`Conflict::PhoneNumber`].
     pub async fn associate_phone_number(
         &self,
         owner: &str,
@@ -784,7 +840,7 @@ impl Store {
         self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
-            .ok_or(StoreError::UserNotFound)?;
+            .ok_or_else(|| StoreError::no_user(account_id, user_id))?;
         let holder: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM phone_numbers WHERE aws_account_id = $1 AND e164 = $2",
         )
@@ -794,7 +850,7 @@ impl Store {
         .await?;
         match holder {
             Some(holder) if holder == user_id => return Ok(record.user),
-            Some(_) => return Err(StoreError::NumberTaken),
+            Some(_) => return Err(StoreError::Conflict(Conflict::PhoneNumber)),
             None => {}
         }
         sqlx::query("DELETE FROM phone_numbers WHERE user_id = $1")
@@ -808,7 +864,8 @@ impl Store {
         .bind(e164)
         .bind(user_id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
         record.user.primary_provisioned_number = Some(e164.to_string());
         Self::save_user(&mut tx, &record).await?;
         tx.commit().await?;
@@ -826,7 +883,7 @@ impl Store {
         self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
-            .ok_or(StoreError::UserNotFound)?;
+            .ok_or_else(|| StoreError::no_user(account_id, user_id))?;
         sqlx::query("DELETE FROM phone_numbers WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
@@ -850,5 +907,44 @@ fn apply_change(user: &mut User, change: &UserChange) {
         let empty = alexa.is_alexa_for_business_enabled.is_none()
             && alexa.alexa_for_business_room_arn.is_none();
         user.alexa = (!empty).then(|| alexa.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every part of a ListUsers request that decides its page is part of the cache's key.
+    #[test]
+    fn page_keys_tell_tenants_positions_filters_and_sizes_apart() {
+        let plain = UserFilter::default();
+        let typed = UserFilter {
+            email_key: None,
+            user_type: Some(UserType::SharedDevice),
+        };
+        let one = PageKey::new("111", "acct", &plain, None, 100);
+        assert_eq!(one, PageKey::new("111", "acct", &plain, None, 100));
+        for other in [
+            PageKey::new("222", "acct", &plain, None, 100),
+            PageKey::new("111", "other", &plain, None, 100),
+            PageKey::new("111", "acct", &typed, None, 100),
+            PageKey::new("111", "acct", &plain, Some("k"), 100),
+            PageKey::new("111", "acct", &plain, None, 99),
+        ] {
+            assert_ne!(one, other);
+        }
+        let cache = UserPageCache::new(1 << 20);
+        let page = Arc::new(UserPage {
+            joined: "{}".into(),
+            ends: vec![2],
+            next: None,
+        });
+        cache.put(0, one.clone(), page);
+        assert!(cache.get(0, &one).is_some());
+        assert!(
+            cache
+                .get(0, &PageKey::new("111", "acct", &typed, None, 100))
+                .is_none()
+        );
     }
 }

@@ -3,36 +3,47 @@
 //! read body -> authenticate (SigV4) -> throttle (per key) -> route -> authorise (read-only
 //! keys) -> injected faults -> operation -> reply.
 //!
-//! Beside the Chime API the server answers `GET /metrics` (Prometheus text, see
-//! [`crate::metrics`]) and the admin API under `/_belfry/` (see [`crate::admin`]).
+//! Beside the Chime API the server answers `GET /metrics` (Prometheus text, see [`metrics`])
+//! and the admin API under `/_belfry/` (see [`admin`]).
+//!
+//! This module holds the listener and the pipeline; [`http`] the header and body limits and
+//! the wire shape of responses; what belongs to operating a server sits beside it:
+//! [`throttle`] (per-key rate limits), [`faults`] (errors and latency on purpose), [`admin`]
+//! and [`metrics`].
 //!
 //! Every response carries `x-amzn-RequestId`; every error also `x-amzn-ErrorType` and the body
 //! `{"Code":..,"Message":..}`, which is how AWS clients pick the typed exception.
 
+pub mod admin;
+pub mod faults;
+mod http;
+pub mod metrics;
+pub mod throttle;
+
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use hyper::body::{Frame, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::admin::{self, Admin};
-use crate::api::{self, Call, Query, Reply};
+use admin::Admin;
+use faults::{FaultRule, Faults};
+use http::{check_headers, read_body, respond};
+use metrics::Metrics;
+use throttle::{Admission, Rate, Throttle};
+
+use crate::api::{self, Call, Op, Query, Reply};
 use crate::auth::{KeyRing, sigv4};
 use crate::error::ApiError;
-use crate::faults::{FaultRule, Faults};
-use crate::metrics::Metrics;
 use crate::store::{AccessKey, Location, Store};
-use crate::throttle::{Admission, Rate, Throttle};
 use crate::token::PageTokens;
 
 /// Request bodies larger than this are refused (the largest modeled request is far smaller).
@@ -176,7 +187,7 @@ impl Server {
     ) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
         let faults = Faults::new(options.fault_seed);
         for rule in options.faults {
-            rule.validate(api::is_operation)
+            rule.validate(is_operation)
                 .map_err(|e| format!("fault rule {rule:?}: {e}"))?;
             faults.add(rule);
         }
@@ -304,6 +315,11 @@ async fn accept_error(e: std::io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
+/// Whether `name` is an operation of the Chime model (fault rules name one, or `*`).
+pub fn is_operation(name: &str) -> bool {
+    Op::from_name(name).is_some()
+}
+
 fn now_unix_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -364,72 +380,6 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
     );
     respond(result, &request_id)
-}
-
-/// Refuses a header section over [`MAX_HEADER_BYTES`] or [`MAX_HEADER_COUNT`] lines.
-fn check_headers(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
-    if headers.len() > MAX_HEADER_COUNT {
-        return Err(ApiError::bad_request(format!(
-            "The request has more than {MAX_HEADER_COUNT} headers"
-        )));
-    }
-    // Each line is `name: value\r\n`.
-    let bytes: usize = headers
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
-        .sum();
-    if bytes > MAX_HEADER_BYTES {
-        return Err(ApiError::bad_request(format!(
-            "The request headers are larger than {MAX_HEADER_BYTES} bytes"
-        )));
-    }
-    Ok(())
-}
-
-/// Reads the whole body: at most [`MAX_BODY_BYTES`] (a larger `Content-Length` is refused
-/// before any of it is read) within the body read timeout.
-async fn read_body(
-    headers: &axum::http::HeaderMap,
-    body: Body,
-    timeout: Duration,
-) -> Result<axum::body::Bytes, ApiError> {
-    let too_large = || {
-        ApiError::bad_request(format!(
-            "The request body is larger than {MAX_BODY_BYTES} bytes"
-        ))
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(too_large());
-    }
-    let read = async move {
-        let mut body = body;
-        let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
-        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
-        {
-            let frame = frame.map_err(|_| {
-                ApiError::bad_request("The request body could not be read completely")
-            })?;
-            if let Ok(data) = frame.into_data() {
-                if bytes.len() + data.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
-                }
-                bytes.extend_from_slice(&data);
-            }
-        }
-        Ok(axum::body::Bytes::from(bytes))
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ApiError::bad_request(format!(
-                "The request body was not received within {} s",
-                timeout.as_secs_f64()
-            )))
-        })
 }
 
 async fn serve_admin(app: &App, request: Request) -> Result<Reply, ApiError> {
@@ -519,101 +469,22 @@ async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Repl
     throttle(app, &principal.access_key_id).await?;
     let query = Query::parse(raw_query)?;
     let route = api::route(method, raw_path, &query)?;
-    log.operation = route.operation;
-    if principal.read_only && !api::is_read_only(method) {
+    log.operation = route.op.name();
+    if principal.read_only && !route.op.is_read_only() {
         return Err(ApiError::forbidden(format!(
             "The access key {} is read-only and may not call {}",
-            principal.access_key_id, route.operation
+            principal.access_key_id,
+            route.op.name()
         )));
     }
-    inject_faults(app, route.operation).await?;
+    inject_faults(app, route.op.name()).await?;
     let call = Call {
         store: &app.store,
         tokens: &app.tokens,
         principal: &principal,
-        labels: &route.labels,
+        route: &route,
         query: &query,
         body: &body,
     };
-    api::dispatch(&route, &call).await
-}
-
-fn respond(result: Result<Reply, ApiError>, request_id: &str) -> Response {
-    let (status, mut pieces, error_type, retry_after) = match result {
-        Ok(reply) => (reply.status, reply.body, None, None),
-        Err(e) => (
-            e.kind.status(),
-            vec![Bytes::from(e.body())],
-            Some(e.kind.shape()),
-            e.retry_after,
-        ),
-    };
-    pieces.retain(|piece| !piece.is_empty());
-    let has_body = !pieces.is_empty();
-    let body = match pieces.len() {
-        0 => Body::empty(),
-        1 => Body::from(pieces.pop().expect("one piece")),
-        _ => Body::new(Pieces::new(pieces)),
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    if has_body {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-RequestId", id);
-    }
-    if let Some(shape) = error_type {
-        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(shape));
-    }
-    if let Some(secs) = retry_after {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
-
-/// A response body sent as the pieces it was made of, without joining them: hyper writes them
-/// with one vectored write. Its exact length is known, so the response has a `Content-Length`.
-struct Pieces {
-    pieces: std::collections::VecDeque<Bytes>,
-    remaining: u64,
-}
-
-impl Pieces {
-    fn new(pieces: Vec<Bytes>) -> Pieces {
-        let remaining = pieces.iter().map(|p| p.len() as u64).sum();
-        Pieces {
-            pieces: pieces.into(),
-            remaining,
-        }
-    }
-}
-
-impl HttpBody for Pieces {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let piece = self.pieces.pop_front();
-        if let Some(piece) = &piece {
-            self.remaining -= piece.len() as u64;
-        }
-        std::task::Poll::Ready(piece.map(|piece| Ok(Frame::data(piece))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.pieces.is_empty()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
-    }
+    api::dispatch(&call).await
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::faults::FaultRule;
+use crate::server::faults::FaultRule;
 
 /// The contents of a config file: every option may be absent.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -66,7 +66,7 @@ impl FileConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::faults::FaultError;
+    use crate::server::faults::FaultError;
 
     #[test]
     fn parses_options_and_fault_rules() {

@@ -16,10 +16,10 @@
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::api::{self, Reply};
+use super::faults::{FaultRule, Faults};
+use crate::api::Reply;
 use crate::error::ApiError;
-use crate::faults::{FaultRule, Faults};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// The path prefix of the admin API.
 pub const PREFIX: &str = "/_belfry/";
@@ -48,7 +48,7 @@ impl Admin<'_> {
         self.authorize(authorization)?;
         match (method, rest) {
             ("POST", "reset") => {
-                self.store.wipe().await.map_err(store_error)?;
+                self.store.wipe().await?;
                 tracing::info!("admin reset: every account, user and phone number deleted");
                 Ok(Reply::empty(204))
             }
@@ -68,7 +68,7 @@ impl Admin<'_> {
             ("POST", "faults") => {
                 let rule: FaultRule = serde_json::from_slice(body)
                     .map_err(|e| ApiError::bad_request(format!("Invalid fault rule: {e}")))?;
-                rule.validate(api::is_operation)
+                rule.validate(crate::server::is_operation)
                     .map_err(|e| ApiError::bad_request(format!("Invalid fault rule: {e}")))?;
                 let id = self.faults.add(rule);
                 tracing::info!(rule = id, "fault rule added");
@@ -120,16 +120,6 @@ impl Admin<'_> {
             Ok(())
         } else {
             Err(ApiError::unauthorized("The admin token is not valid"))
-        }
-    }
-}
-
-fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Unavailable(_) => ApiError::unavailable(),
-        other => {
-            tracing::error!(error = %other, "admin call failed");
-            ApiError::internal()
         }
     }
 }

@@ -1,0 +1,100 @@
+//! What an operation's handler reads its input from, and the helpers every resource shares:
+//! path labels by name, the request body, `max-results` and page tokens.
+
+use serde::de::DeserializeOwned;
+
+use super::body::decode_body;
+use super::router::{Query, Route};
+use super::validate::Violations;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::token::PageTokens;
+
+/// `ProfileServiceMaxResults` bounds (every list of the account and user operations), and the
+/// page size when none is asked for.
+pub const MAX_RESULTS_MIN: i64 = 1;
+pub const MAX_RESULTS_MAX: i64 = 200;
+pub const MAX_RESULTS_DEFAULT: usize = 100;
+
+const INVALID_TOKEN: &str =
+    "The NextToken is invalid: it was not issued for this request, or it was altered.";
+
+/// Everything an operation needs to run.
+pub struct Call<'a> {
+    pub store: &'a Store,
+    pub tokens: &'a PageTokens,
+    pub principal: &'a Principal,
+    /// The operation and its path labels.
+    pub route: &'a Route,
+    pub query: &'a Query,
+    pub body: &'a [u8],
+}
+
+impl Call<'_> {
+    /// The caller's AWS account: the owner every store call is scoped to.
+    pub fn owner(&self) -> &str {
+        &self.principal.aws_account_id
+    }
+
+    /// The request body as `T`; an empty body is `{}`. See [`decode_body`].
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        decode_body(self.body)
+    }
+
+    /// The path label `name` (`accountId`, `userId`, ...) as it is: for members the model
+    /// types as plain `String`.
+    pub fn label(&self, name: &str) -> &str {
+        self.route.label(name)
+    }
+
+    /// The path label `name`, checked as the model's `NonEmptyString`.
+    pub fn non_empty_label(&self, name: &str, v: &mut Violations) -> &str {
+        let id = self.label(name);
+        v.non_empty(name, id);
+        id
+    }
+
+    /// `max-results`, checked against the model's bounds; the default when absent.
+    pub fn max_results(&self, v: &mut Violations) -> Result<usize, ApiError> {
+        Ok(match self.query.get("max-results")? {
+            Some(raw) => v
+                .integer("maxResults", raw, MAX_RESULTS_MIN, MAX_RESULTS_MAX)
+                .map_or(MAX_RESULTS_DEFAULT, |n| n as usize),
+            None => MAX_RESULTS_DEFAULT,
+        })
+    }
+
+    /// The position the `next-token` of this request continues after: its `parts` strings,
+    /// opened under `scope` (the operation, the account and the filters the token was issued
+    /// for). `None` without a token; a token of another scope, altered, or of another number
+    /// of parts is a `BadRequestException`.
+    pub fn page_after(
+        &self,
+        scope: &[&str],
+        parts: usize,
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        let Some(token) = self.query.get("next-token")? else {
+            return Ok(None);
+        };
+        let position = self
+            .tokens
+            .open(scope, token)
+            .map_err(|_| invalid_token())?;
+        if position.len() != parts {
+            return Err(invalid_token());
+        }
+        Ok(Some(position))
+    }
+
+    /// The `NextToken` of a page ending at `position`, within `scope` (see
+    /// [`Call::page_after`]).
+    pub fn next_token(&self, scope: &[&str], position: &[&str]) -> String {
+        self.tokens.issue(scope, position)
+    }
+}
+
+/// The error for a page token that does not open.
+pub fn invalid_token() -> ApiError {
+    ApiError::bad_request(INVALID_TOKEN)
+}

@@ -1,0 +1,175 @@
+//! The schema, as numbered migrations.
+//!
+//! A store records the number of the last migration applied (`belfry_meta.schema_version`).
+//! Opening a store applies every later migration in order, all in the one write transaction
+//! that opens it, so a store written by any earlier release upgrades in place or not at all.
+//! A store whose number is higher than this release knows is refused rather than guessed at.
+//!
+//! Rules for a new migration: append it with the next number, never edit one that has shipped
+//! (stores in the field have run it as it was); keep every row (copy a table rather than drop
+//! it); write each statement so both dialects accept it, `{C}` standing for
+//! [`Backend::byte_order_collation`]. `tests/store_upgrade.rs` opens a store made by the
+//! release before migration 2 (`tests/fixtures/store-v1.sql`) and checks that nothing is lost.
+
+use sqlx::Executor;
+
+use super::{Backend, Result, StoreError, Tx};
+
+/// One step of the schema.
+pub struct Migration {
+    /// Its number: 1, 2, ... in order.
+    pub number: i64,
+    /// What it does, for the log.
+    pub name: &'static str,
+    pub statements: &'static [&'static str],
+}
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        number: 1,
+        name: "access keys, accounts, users and phone numbers",
+        statements: &[
+            "CREATE TABLE IF NOT EXISTS access_keys (
+                access_key_id TEXT PRIMARY KEY,
+                secret_access_key TEXT NOT NULL,
+                aws_account_id TEXT NOT NULL,
+                read_only BIGINT NOT NULL,
+                created_ms BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS accounts (
+                account_id TEXT{C} PRIMARY KEY,
+                aws_account_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                account_type TEXT NOT NULL,
+                default_license TEXT NOT NULL,
+                supported_licenses TEXT NOT NULL,
+                account_status TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                disable_remote_control BIGINT NOT NULL DEFAULT 0,
+                enable_dial_out BIGINT NOT NULL DEFAULT 1)",
+            "CREATE INDEX IF NOT EXISTS accounts_by_owner
+                ON accounts (aws_account_id, created_ms, account_id)",
+            "CREATE TABLE IF NOT EXISTS users (
+                user_id TEXT PRIMARY KEY,
+                account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+                email_key TEXT{C} NOT NULL,
+                primary_email TEXT NOT NULL,
+                primary_provisioned_number TEXT,
+                display_name TEXT,
+                license_type TEXT NOT NULL,
+                user_type TEXT NOT NULL,
+                registration_status TEXT NOT NULL,
+                invitation_status TEXT,
+                registered_on_ms BIGINT,
+                invited_on_ms BIGINT,
+                alexa_enabled BIGINT,
+                alexa_room_arn TEXT,
+                personal_pin TEXT NOT NULL,
+                pre_suspend_status TEXT,
+                inbound_calling BIGINT NOT NULL DEFAULT 1,
+                outbound_calling BIGINT NOT NULL DEFAULT 1,
+                sms BIGINT NOT NULL DEFAULT 1,
+                doc TEXT NOT NULL,
+                UNIQUE (account_id, email_key))",
+            "CREATE INDEX IF NOT EXISTS users_by_type ON users (account_id, user_type, email_key)",
+            // A phone number is held by at most one user of an AWS account.
+            "CREATE TABLE IF NOT EXISTS phone_numbers (
+                aws_account_id TEXT NOT NULL,
+                e164 TEXT NOT NULL,
+                user_id TEXT NOT NULL UNIQUE,
+                PRIMARY KEY (aws_account_id, e164))",
+        ],
+    },
+    Migration {
+        number: 2,
+        name: "phone numbers that no user holds",
+        // An AWS account's inventory holds numbers that are not assigned to anyone: `user_id`
+        // may be NULL (still held by at most one user). SQLite cannot drop a NOT NULL in place,
+        // so the table is copied, in statements both dialects take.
+        statements: &[
+            "CREATE TABLE phone_numbers_v2 (
+                aws_account_id TEXT NOT NULL,
+                e164 TEXT NOT NULL,
+                user_id TEXT UNIQUE,
+                PRIMARY KEY (aws_account_id, e164))",
+            "INSERT INTO phone_numbers_v2 (aws_account_id, e164, user_id)
+                SELECT aws_account_id, e164, user_id FROM phone_numbers",
+            "DROP TABLE phone_numbers",
+            "ALTER TABLE phone_numbers_v2 RENAME TO phone_numbers",
+        ],
+    },
+];
+
+/// The schema version this release writes: the number of its last migration.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.number)
+}
+
+/// Brings the schema of the store behind `tx` up to [`latest`]; the caller commits.
+pub(super) async fn migrate(tx: &mut Tx, backend: Backend) -> Result<()> {
+    if backend == Backend::Postgres {
+        // Replicas starting together migrate one at a time: concurrent `CREATE TABLE IF NOT
+        // EXISTS` collide in PostgreSQL's catalog. (SQLite's BEGIN IMMEDIATE already excludes
+        // every other writer.)
+        tx.execute("SELECT pg_advisory_xact_lock(4242018050100)")
+            .await?;
+    }
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS belfry_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    )
+    .await?;
+    let version: Option<String> =
+        sqlx::query_scalar("SELECT value FROM belfry_meta WHERE name = 'schema_version'")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let version: i64 = match version {
+        None => 0,
+        Some(text) => text.trim().parse().map_err(|_| {
+            StoreError::Internal(format!(
+                "the store's schema_version {text:?} is not a number"
+            ))
+        })?,
+    };
+    if version > latest() {
+        return Err(StoreError::Internal(format!(
+            "the store has schema version {version}, newer than this release of Belfry knows \
+             ({}): run the release that wrote it, or a later one",
+            latest()
+        )));
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.number > version) {
+        for statement in migration.statements {
+            let statement = statement.replace("{C}", backend.byte_order_collation());
+            tx.execute(sqlx::AssertSqlSafe(statement)).await?;
+        }
+        tracing::info!(
+            migration = migration.number,
+            name = migration.name,
+            "schema migrated"
+        );
+    }
+    if version < latest() {
+        sqlx::query(
+            "INSERT INTO belfry_meta (name, value) VALUES ('schema_version', $1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(latest().to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_one_by_one() {
+        for (i, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.number, i as i64 + 1, "{}", migration.name);
+            assert!(!migration.statements.is_empty());
+        }
+        assert_eq!(latest(), MIGRATIONS.len() as i64);
+    }
+}

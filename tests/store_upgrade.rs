@@ -1,0 +1,222 @@
+//! A store written by an earlier release opens with this one, upgrades in place through the
+//! numbered migrations (`belfry::store::migrations`) and keeps every access key, account,
+//! user, setting and phone number; on SQLite and on PostgreSQL (`BELFRY_TEST_BACKEND`).
+//!
+//! The earlier store is `tests/fixtures/store-v1.sql`: the schema of the release before
+//! migration 2, verbatim, and rows that release wrote (see the fixture's header).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use belfry::demo;
+use belfry::store::{Conflict, Location, Store, StoreError, UserFilter, migrations};
+use common::*;
+use sqlx::{Connection, Executor};
+
+const FIXTURE: &str = include_str!("fixtures/store-v1.sql");
+const DEMO_ACCOUNT: &str = "fc260e1d-1597-48c8-abb8-5572a95fb035";
+const SECOND_ACCOUNT: &str = "baa5739c-1bf1-4d18-97f8-64a661580ba5";
+const NUMBERED_USER: &str = "5c2af270-8960-4818-a018-c13994f31b24";
+const SHARED_USER: &str = "f48e74f8-1f36-46c1-b85d-c280704c04cd";
+const OWNER: &str = "111111111111";
+
+/// A raw connection to the database behind `location`, with no Belfry code in the way.
+async fn raw(location: &Location) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    let url = match location {
+        Location::Dir(dir) => {
+            std::fs::create_dir_all(dir).expect("data directory");
+            format!("sqlite://{}?mode=rwc", dir.join("belfry.db").display())
+        }
+        Location::Url(url) => url.clone(),
+        Location::Memory => unreachable!("scratch stores are on disk"),
+    };
+    sqlx::AnyConnection::connect(&url)
+        .await
+        .expect("raw connection")
+}
+
+/// Writes the earlier release's store at `location`.
+async fn write_fixture(location: &Location) {
+    let collation = match location {
+        Location::Url(_) => " COLLATE \"C\"",
+        _ => "",
+    };
+    let mut conn = raw(location).await;
+    for statement in FIXTURE.lines().filter(|l| !l.starts_with("--")) {
+        let statement = statement.replace("{C}", collation);
+        conn.execute(sqlx::AssertSqlSafe(statement))
+            .await
+            .expect("fixture statement");
+    }
+    conn.close().await.expect("close");
+}
+
+/// Every row of a table as text, keyed by its first column: what must survive an upgrade.
+async fn rows(location: &Location, table: &str, columns: &str) -> BTreeMap<String, Vec<String>> {
+    let mut conn = raw(location).await;
+    let sql = format!("SELECT {columns} FROM {table}");
+    let rows: Vec<sqlx::any::AnyRow> = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut conn)
+        .await
+        .expect("read table");
+    let n = columns.split(',').count();
+    rows.iter()
+        .map(|row| {
+            use sqlx::Row;
+            let values: Vec<String> = (0..n)
+                .map(|i| {
+                    row.try_get::<Option<String>, _>(i)
+                        .map(|v| v.unwrap_or_else(|| "NULL".into()))
+                        .or_else(|_| row.try_get::<i64, _>(i).map(|v| v.to_string()))
+                        .expect("text or integer")
+                })
+                .collect();
+            (values[0].clone(), values)
+        })
+        .collect()
+}
+
+const USER_COLUMNS: &str = "user_id, account_id, email_key, primary_email, \
+    primary_provisioned_number, display_name, license_type, user_type, registration_status, \
+    invitation_status, CAST(registered_on_ms AS TEXT), CAST(invited_on_ms AS TEXT), \
+    CAST(alexa_enabled AS TEXT), alexa_room_arn, personal_pin, pre_suspend_status, \
+    CAST(inbound_calling AS TEXT), CAST(outbound_calling AS TEXT), CAST(sms AS TEXT), doc";
+const ACCOUNT_COLUMNS: &str = "account_id, aws_account_id, name, account_type, \
+    default_license, supported_licenses, account_status, CAST(created_ms AS TEXT), \
+    CAST(disable_remote_control AS TEXT), CAST(enable_dial_out AS TEXT)";
+const KEY_COLUMNS: &str = "access_key_id, secret_access_key, aws_account_id, CAST(read_only AS TEXT), CAST(created_ms AS TEXT)";
+const NUMBER_COLUMNS: &str = "e164, aws_account_id, user_id";
+const META_COLUMNS: &str = "name, value";
+
+#[tokio::test]
+async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything() {
+    let scratch = Scratch::new().await;
+    write_fixture(&scratch.location).await;
+    let tables = [
+        ("access_keys", KEY_COLUMNS),
+        ("accounts", ACCOUNT_COLUMNS),
+        ("users", USER_COLUMNS),
+        ("phone_numbers", NUMBER_COLUMNS),
+    ];
+    let mut before = Vec::new();
+    for (table, columns) in tables {
+        before.push(rows(&scratch.location, table, columns).await);
+    }
+    let meta_before = rows(&scratch.location, "belfry_meta", META_COLUMNS).await;
+    assert_eq!(meta_before["schema_version"][1], "1");
+    assert_eq!(before[2].len(), 23, "the fixture's users");
+
+    let store = scratch.open().await;
+    // Every row of every table, column by column, as the earlier release left it.
+    for ((table, columns), was) in tables.iter().zip(&before) {
+        assert_eq!(
+            &rows(&scratch.location, table, columns).await,
+            was,
+            "{table}"
+        );
+    }
+    let meta = rows(&scratch.location, "belfry_meta", META_COLUMNS).await;
+    assert_eq!(meta["schema_version"][1], migrations::latest().to_string());
+    for name in ["page_token_secret", "demo_account_id", "demo_access_key_id"] {
+        assert_eq!(meta[name], meta_before[name], "{name}");
+    }
+    assert_eq!(
+        hex::encode(store.token_secret()),
+        meta_before["page_token_secret"][1],
+        "page tokens issued before the upgrade still open"
+    );
+
+    // Through the store as the API reads it.
+    let demo = demo::ensure_demo(&store).await.expect("demo");
+    assert!(
+        !demo.seeded_now,
+        "the demo of the earlier release is found, not seeded again"
+    );
+    assert_eq!(demo.account_id, DEMO_ACCOUNT);
+    let read_only = store
+        .find_key("AKIATNG44H77QC7UT65R")
+        .await
+        .unwrap()
+        .expect("the read-only key");
+    assert!(read_only.read_only);
+    assert_eq!(read_only.aws_account_id, "222222222222");
+    let page = store
+        .list_users(OWNER, SECOND_ACCOUNT, &UserFilter::default(), None, 100)
+        .await
+        .unwrap();
+    let docs: Vec<&str> = page.docs().collect();
+    let stored: Vec<&str> = before[2]
+        .values()
+        .filter(|r| r[1] == SECOND_ACCOUNT)
+        .map(|r| r[19].as_str())
+        .collect();
+    assert_eq!(docs.len(), 3);
+    for doc in &docs {
+        assert!(stored.contains(doc), "{doc}");
+    }
+    let settings = store.account_settings(OWNER, SECOND_ACCOUNT).await.unwrap();
+    assert!(settings.disable_remote_control && !settings.enable_dial_out);
+    let telephony = store
+        .user_telephony(OWNER, SECOND_ACCOUNT, NUMBERED_USER)
+        .await
+        .unwrap();
+    assert!(!telephony.inbound_calling && telephony.outbound_calling && !telephony.sms);
+
+    // The phone number is still held: another user cannot take it until it is released.
+    let taken = store
+        .associate_phone_number(OWNER, SECOND_ACCOUNT, SHARED_USER, "+12065550100")
+        .await;
+    assert!(
+        matches!(taken, Err(StoreError::Conflict(Conflict::PhoneNumber))),
+        "{taken:?}"
+    );
+    store
+        .disassociate_phone_number(OWNER, SECOND_ACCOUNT, NUMBERED_USER)
+        .await
+        .unwrap();
+    let user = store
+        .associate_phone_number(OWNER, SECOND_ACCOUNT, SHARED_USER, "+12065550100")
+        .await
+        .unwrap();
+    assert_eq!(
+        user.primary_provisioned_number.as_deref(),
+        Some("+12065550100")
+    );
+    store.close().await;
+
+    // Migration 2: a number that no user holds has a place now.
+    let mut conn = raw(&scratch.location).await;
+    conn.execute("INSERT INTO phone_numbers (aws_account_id, e164, user_id) VALUES ('111111111111', '+12065550199', NULL)")
+        .await
+        .expect("an unassigned number");
+    conn.close().await.unwrap();
+
+    // Opening again migrates nothing and loses nothing.
+    let store = scratch.open().await;
+    assert_eq!(
+        store.meta("schema_version").await.unwrap().as_deref(),
+        Some(migrations::latest().to_string().as_str())
+    );
+    let numbers = rows(&scratch.location, "phone_numbers", NUMBER_COLUMNS).await;
+    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    assert_eq!(numbers["+12065550100"][2], SHARED_USER);
+    assert_eq!(numbers["+12065550199"][2], "NULL");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_store_of_a_later_release_is_refused_not_guessed_at() {
+    let scratch = Scratch::new().await;
+    let store = scratch.open().await;
+    store.set_meta("schema_version", "99").await.unwrap();
+    store.close().await;
+    let refused = Store::open(&scratch.location).await;
+    let message = match refused {
+        Ok(_) => panic!("a store of schema version 99 opened"),
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains("schema version 99"), "{message}");
+    assert!(message.contains("newer than this release"), "{message}");
+}
