@@ -1,16 +1,27 @@
 //! Shared harness of the integration tests: a Belfry server on a temporary store, bound to a
 //! free port and spawned on the test's tokio runtime, with aws-sdk-chime clients for its keys,
-//! a raw SigV4-signed HTTP client for wire-level checks, and helpers to seed users in bulk.
+//! a raw SigV4-signed HTTP client for wire-level checks, helpers to seed users in bulk, and the
+//! SDK calls and checks that several modules of the `chime` test binary share.
 
 #![allow(dead_code)]
 
 use std::fmt::Debug;
 use std::time::SystemTime;
 
+use aws_sdk_chime::Client;
 use aws_sdk_chime::config::http::HttpResponse;
 use aws_sdk_chime::config::retry::RetryConfig;
 use aws_sdk_chime::config::{BehaviorVersion, Region};
 use aws_sdk_chime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_chime::operation::associate_phone_number_with_user::{
+    AssociatePhoneNumberWithUserError, AssociatePhoneNumberWithUserOutput,
+};
+use aws_sdk_chime::types::User as SdkUser;
+use aws_sdk_chime::types::builders::UpdateUserRequestItemBuilder;
+use aws_sdk_chime::types::{
+    Account, AlexaForBusinessMetadata, ErrorCode, InviteStatus, TelephonySettings,
+    UpdateUserRequestItem, UserError, UserSettings,
+};
 use belfry::model::{License, RegistrationStatus, User, UserType, email_key};
 use belfry::server::{Server, ServerOptions};
 use belfry::store::{AccessKey, Location, Store, generate_pin};
@@ -299,6 +310,26 @@ pub fn sort_users(users: &mut [User]) {
     });
 }
 
+/// A user of `account_id` put directly in the store with the given status.
+pub async fn seed_user_with_status(
+    server: &TestServer,
+    account_id: &str,
+    email: &str,
+    status: RegistrationStatus,
+) -> String {
+    let mut user = make_user(account_id, email, UserType::PrivateUser);
+    user.registration_status = status;
+    if status == RegistrationStatus::Registered {
+        user.registered_on_ms = Some(now_millis() - 86_400_000);
+    }
+    server
+        .store
+        .insert_users(ROOT_AWS_ACCOUNT, account_id, std::slice::from_ref(&user))
+        .await
+        .expect("insert user");
+    user.user_id
+}
+
 // ---------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------
@@ -477,6 +508,239 @@ pub fn now_millis() -> i64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_millis() as i64
+}
+
+// ---------------------------------------------------------------------------------------
+// SDK calls and checks shared by the modules of tests/chime
+// ---------------------------------------------------------------------------------------
+
+/// An id that names nothing.
+pub fn missing_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A valid Alexa for Business room ARN.
+pub const ROOM_ARN: &str = "arn:aws:a4b:us-east-1:123456789012:room/abc";
+
+/// CreateAccount, which must succeed: the account.
+pub async fn create_account(client: &Client, name: &str) -> Account {
+    client
+        .create_account()
+        .name(name)
+        .send()
+        .await
+        .expect("CreateAccount")
+        .account
+        .expect("Account")
+}
+
+/// CreateUser, which must succeed: the user.
+pub async fn create_user(client: &Client, account_id: &str, email: &str) -> SdkUser {
+    client
+        .create_user()
+        .account_id(account_id)
+        .email(email)
+        .send()
+        .await
+        .expect("CreateUser")
+        .user
+        .expect("User")
+}
+
+/// GetUser, which must succeed: the user.
+pub async fn get_user(client: &Client, account_id: &str, user_id: &str) -> SdkUser {
+    client
+        .get_user()
+        .account_id(account_id)
+        .user_id(user_id)
+        .send()
+        .await
+        .expect("GetUser")
+        .user
+        .expect("User")
+}
+
+/// Every user of the account, walking ListUsers to its end.
+pub async fn list_all(client: &Client, account_id: &str) -> Vec<SdkUser> {
+    let mut users = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_users()
+            .account_id(account_id)
+            .max_results(50)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .expect("ListUsers");
+        users.extend(page.users().iter().cloned());
+        match page.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => return users,
+        }
+    }
+}
+
+/// Every account of the client's AWS account.
+pub async fn list_accounts(client: &Client) -> Vec<Account> {
+    let mut accounts = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_accounts()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .expect("ListAccounts");
+        accounts.extend(page.accounts().iter().cloned());
+        match page.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => return accounts,
+        }
+    }
+}
+
+/// Asserts that GetUser and ListUsers (unfiltered, and filtered by the user's email) both
+/// show exactly `expected`, as the operation that changed the user returned it.
+pub async fn assert_visible(client: &Client, expected: &SdkUser) {
+    let account_id = expected.account_id().expect("AccountId");
+    let got = get_user(client, account_id, expected.user_id()).await;
+    assert_eq!(&got, expected, "GetUser shows the change");
+    let listed: Vec<SdkUser> = list_all(client, account_id)
+        .await
+        .into_iter()
+        .filter(|u| u.user_id() == expected.user_id())
+        .collect();
+    assert_eq!(listed, vec![expected.clone()], "ListUsers shows the change");
+    let filtered = client
+        .list_users()
+        .account_id(account_id)
+        .user_email(expected.primary_email().expect("PrimaryEmail"))
+        .send()
+        .await
+        .expect("ListUsers by email");
+    assert_eq!(
+        filtered.users(),
+        std::slice::from_ref(expected),
+        "ListUsers filtered by email shows the change"
+    );
+}
+
+/// The members of a user that no lifecycle operation but the named ones may change.
+#[derive(Debug, PartialEq)]
+pub struct Identity {
+    user_id: String,
+    account_id: Option<String>,
+    primary_email: Option<String>,
+    display_name: Option<String>,
+    invitation_status: Option<InviteStatus>,
+    registered_on: Option<aws_sdk_chime::primitives::DateTime>,
+    invited_on: Option<aws_sdk_chime::primitives::DateTime>,
+}
+
+/// The [`Identity`] of a user.
+pub fn identity(u: &SdkUser) -> Identity {
+    Identity {
+        user_id: u.user_id().to_string(),
+        account_id: u.account_id().map(str::to_string),
+        primary_email: u.primary_email().map(str::to_string),
+        display_name: u.display_name().map(str::to_string),
+        invitation_status: u.user_invitation_status().cloned(),
+        registered_on: u.registered_on().cloned(),
+        invited_on: u.invited_on().cloned(),
+    }
+}
+
+/// User settings with these telephony members.
+pub fn telephony(inbound: bool, outbound: bool, sms: bool) -> UserSettings {
+    UserSettings::builder()
+        .telephony(
+            TelephonySettings::builder()
+                .inbound_calling(inbound)
+                .outbound_calling(outbound)
+                .sms(sms)
+                .build()
+                .expect("TelephonySettings"),
+        )
+        .build()
+}
+
+/// GetUserSettings, which must succeed: (InboundCalling, OutboundCalling, SMS).
+pub async fn user_settings(client: &Client, account_id: &str, user_id: &str) -> (bool, bool, bool) {
+    let out = client
+        .get_user_settings()
+        .account_id(account_id)
+        .user_id(user_id)
+        .send()
+        .await
+        .expect("GetUserSettings");
+    let t = out
+        .user_settings()
+        .and_then(UserSettings::telephony)
+        .expect("UserSettings.Telephony");
+    (t.inbound_calling(), t.outbound_calling(), t.sms())
+}
+
+/// GetAccountSettings, which must succeed: (DisableRemoteControl, EnableDialOut).
+pub async fn account_settings(client: &Client, account_id: &str) -> (Option<bool>, Option<bool>) {
+    let out = client
+        .get_account_settings()
+        .account_id(account_id)
+        .send()
+        .await
+        .expect("GetAccountSettings");
+    let s = out.account_settings().expect("AccountSettings");
+    (s.disable_remote_control(), s.enable_dial_out())
+}
+
+/// A BatchUpdateUser item for the user, to be given members.
+pub fn item(user_id: &str) -> UpdateUserRequestItemBuilder {
+    UpdateUserRequestItem::builder().user_id(user_id)
+}
+
+/// The item, built.
+pub fn built(b: UpdateUserRequestItemBuilder) -> UpdateUserRequestItem {
+    b.build().expect("UpdateUserRequestItem")
+}
+
+/// Alexa for Business metadata.
+pub fn alexa(enabled: bool, arn: &str) -> AlexaForBusinessMetadata {
+    AlexaForBusinessMetadata::builder()
+        .is_alexa_for_business_enabled(enabled)
+        .alexa_for_business_room_arn(arn)
+        .build()
+}
+
+/// Asserts that a batch reported exactly `ids` as not found, each with a message.
+pub fn assert_not_found_errors(errors: &[UserError], ids: &[&str]) {
+    let got: Vec<&str> = errors.iter().filter_map(UserError::user_id).collect();
+    assert_eq!(got, ids, "UserErrors name the unknown users: {errors:?}");
+    for e in errors {
+        assert_eq!(e.error_code(), Some(&ErrorCode::NotFound), "{e:?}");
+        assert!(
+            e.error_message().is_some_and(|m| !m.is_empty()),
+            "UserError message: {e:?}"
+        );
+    }
+}
+
+/// AssociatePhoneNumberWithUser, as it answered.
+pub async fn associate(
+    client: &Client,
+    account_id: &str,
+    user_id: &str,
+    number: &str,
+) -> Result<
+    AssociatePhoneNumberWithUserOutput,
+    SdkError<AssociatePhoneNumberWithUserError, HttpResponse>,
+> {
+    client
+        .associate_phone_number_with_user()
+        .account_id(account_id)
+        .user_id(user_id)
+        .e164_phone_number(number)
+        .send()
+        .await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,34 @@
+//! Belfry driven by the unmodified Rust AWS SDK (aws-sdk-chime), one module per resource: each
+//! served operation's happy path with field-level checks, every error it can raise as its
+//! typed exception, and the visibility of every change through GetUser and ListUsers.
+//!
+//! - `accounts`: CreateAccount, GetAccount, ListAccounts (filters, pages, tokens),
+//!   UpdateAccount and DeleteAccount.
+//! - `account_settings`: GetAccountSettings and UpdateAccountSettings.
+//! - `users`: CreateUser and GetUser (racing creates included), and InviteUsers.
+//! - `user_updates`: UpdateUser and BatchUpdateUser.
+//! - `user_actions`: BatchSuspendUser and BatchUnsuspendUser, ResetPersonalPIN, LogoutUser.
+//! - `list_users`: ListUsers validation, filters, tokens and page sizes, the paginator over
+//!   1,000 users, walks under concurrent writes, and earlier tokens seeing later changes.
+//! - `user_settings`: GetUserSettings and UpdateUserSettings.
+//! - `phone_numbers`: AssociatePhoneNumberWithUser and DisassociatePhoneNumberFromUser.
+//! - `access`: authentication, read-only keys and tenancy, operation by operation and
+//!   table-driven over every served operation.
+//! - `protocol`: request ids, the modeled status codes on the wire, unsupported operations.
+//!
+//! The harness (a server on a scratch store, clients, seeding, and the SDK calls and checks
+//! that several modules share) is `tests/common/mod.rs`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod account_settings;
+mod accounts;
+mod list_users;
+mod phone_numbers;
+mod protocol;
+mod user_actions;
+mod user_settings;
+mod user_updates;
+mod users;

@@ -1,0 +1,269 @@
+//! What every operation shares on the wire: a distinct request id on every response, success
+//! and error alike; the modeled status codes (204 without a body, 200 with one) of the
+//! lifecycle operations; and unsupported operations, refused by name as bad requests once the
+//! caller is authenticated.
+
+use std::collections::HashSet;
+
+use aws_sdk_chime::Client;
+use aws_sdk_chime::operation::RequestId;
+
+use crate::common::*;
+
+// ---------------------------------------------------------------------------------------
+// Request ids
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let account = server.account("Ids").await;
+
+    let a = client.list_accounts().send().await.unwrap();
+    let b = client
+        .list_users()
+        .account_id(&account)
+        .send()
+        .await
+        .unwrap();
+    let c = client
+        .get_account()
+        .account_id(&account)
+        .send()
+        .await
+        .unwrap();
+    let ids = [a.request_id(), b.request_id(), c.request_id()];
+    let ids: Vec<&str> = ids
+        .iter()
+        .map(|id| id.expect("request id on success"))
+        .collect();
+    assert!(ids.iter().all(|id| !id.is_empty()));
+    let distinct: HashSet<&&str> = ids.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        ids.len(),
+        "request ids are distinct: {ids:?}"
+    );
+
+    let err = client
+        .get_account()
+        .account_id(missing_id())
+        .send()
+        .await
+        .expect_err("missing account");
+    let id = err
+        .request_id()
+        .expect("request id on an error")
+        .to_string();
+    assert!(!id.is_empty());
+    let service_err = err.into_service_error();
+    assert_eq!(service_err.request_id(), Some(id.as_str()));
+
+    let err = client
+        .list_users()
+        .account_id(&account)
+        .max_results(0)
+        .send()
+        .await
+        .expect_err("validation error");
+    assert!(err.request_id().is_some_and(|id| !id.is_empty()));
+
+    let bad_key = belfry::store::AccessKey::generate(ROOT_AWS_ACCOUNT, false);
+    let err = server
+        .client_for(&bad_key)
+        .list_accounts()
+        .send()
+        .await
+        .expect_err("unknown key");
+    assert!(
+        err.request_id().is_some_and(|id| !id.is_empty()),
+        "request id on an authentication failure"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Status codes of the lifecycle operations on the wire
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn lifecycle_operations_answer_their_modeled_status_on_the_wire() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let a = server.account("Wire").await;
+    let user = create_user(&client, &a, "wire@example.com").await;
+    let u = user.user_id();
+
+    let cases: Vec<(&str, String, String, u16)> = vec![
+        (
+            "PUT",
+            format!("/accounts/{a}/settings"),
+            r#"{"AccountSettings":{"EnableDialOut":false}}"#.to_string(),
+            204,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}/users/{u}?operation=logout"),
+            String::new(),
+            204,
+        ),
+        (
+            "PUT",
+            format!("/accounts/{a}/users/{u}/settings"),
+            r#"{"UserSettings":{"Telephony":{"InboundCalling":false,"OutboundCalling":true,"SMS":true}}}"#
+                .to_string(),
+            204,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}/users/{u}?operation=associate-phone-number"),
+            r#"{"E164PhoneNumber":"+14155550100"}"#.to_string(),
+            200,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}/users/{u}?operation=disassociate-phone-number"),
+            String::new(),
+            200,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}/users/{u}?operation=reset-personal-pin"),
+            String::new(),
+            200,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}/users/{u}"),
+            r#"{"LicenseType":"Basic"}"#.to_string(),
+            200,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}/users?operation=suspend"),
+            format!(r#"{{"UserIdList":["{u}"]}}"#),
+            200,
+        ),
+        (
+            "POST",
+            format!("/accounts/{a}"),
+            r#"{"Name":"Wired"}"#.to_string(),
+            200,
+        ),
+    ];
+    for (method, path, body, status) in cases {
+        let r = server.raw(method, &path, &body).await;
+        assert_eq!(r.status, status, "{method} {path}: {r:?}");
+        assert!(r.header("x-amzn-RequestId").is_some(), "{method} {path}");
+        if status == 204 {
+            assert!(r.body.is_empty(), "{method} {path}: no body with 204");
+        } else {
+            assert!(r.json().is_object(), "{method} {path}: {}", r.body);
+        }
+    }
+
+    let r = server.raw("DELETE", &format!("/accounts/{a}"), "").await;
+    assert_eq!(r.status, 204, "DeleteAccount: {r:?}");
+    assert!(r.body.is_empty());
+    assert!(r.header("x-amzn-RequestId").is_some());
+}
+
+// ---------------------------------------------------------------------------------------
+// Unsupported operations
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn unsupported_operations_are_bad_requests() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let account = server.account("Rooms").await;
+
+    let f = service_error(client.list_rooms().account_id(&account).send().await);
+    assert!(f.err.is_bad_request_exception(), "ListRooms: {:?}", f.err);
+    f.assert_wire(400, "BadRequestException", "BadRequest");
+    assert!(
+        f.message().contains("not supported by this server"),
+        "{}",
+        f.message()
+    );
+    assert!(f.message().contains("ListRooms"), "{}", f.message());
+
+    let f = service_error(
+        client
+            .create_room()
+            .account_id(&account)
+            .name("room")
+            .send()
+            .await,
+    );
+    assert!(f.err.is_bad_request_exception(), "CreateRoom: {:?}", f.err);
+    assert!(f.message().contains("not supported"), "{}", f.message());
+
+    let f = service_error(client.list_phone_numbers().send().await);
+    assert!(
+        f.err.is_bad_request_exception(),
+        "ListPhoneNumbers: {:?}",
+        f.err
+    );
+    assert!(f.message().contains("not supported"), "{}", f.message());
+}
+
+#[tokio::test]
+async fn unsupported_operations_are_named_and_refused_after_authentication() {
+    let server = TestServer::start().await;
+    let a = server.account("Unsupported").await;
+    let mut wrong_secret = server.root.clone();
+    wrong_secret.secret_access_key = "0".repeat(40);
+
+    async fn unsupported(client: &Client, a: &str) -> Vec<(&'static str, WireOutcome)> {
+        vec![
+            (
+                "ListRooms",
+                wire_outcome(client.list_rooms().account_id(a).send().await),
+            ),
+            (
+                "CreateBot",
+                wire_outcome(
+                    client
+                        .create_bot()
+                        .account_id(a)
+                        .display_name("bot")
+                        .domain("example.com")
+                        .send()
+                        .await,
+                ),
+            ),
+            (
+                "ListPhoneNumbers",
+                wire_outcome(client.list_phone_numbers().send().await),
+            ),
+            (
+                "GetGlobalSettings",
+                wire_outcome(client.get_global_settings().send().await),
+            ),
+        ]
+    }
+
+    for (name, got) in unsupported(&server.client(), &a).await {
+        assert_eq!(
+            got.error(),
+            Some((400, Some("BadRequestException"))),
+            "{name}: {got:?}"
+        );
+        assert_eq!(got.code(), Some("BadRequestException"), "{name}");
+        assert!(got.message().contains(name), "{name}: {}", got.message());
+        assert!(
+            got.message().contains("not supported"),
+            "{name}: {}",
+            got.message()
+        );
+    }
+    for (name, got) in unsupported(&server.client_for(&wrong_secret), &a).await {
+        assert_eq!(
+            got.error(),
+            Some((401, Some("UnauthorizedClientException"))),
+            "{name} with a wrong secret: {got:?}"
+        );
+        assert_eq!(got.code(), Some("UnauthorizedClientException"), "{name}");
+    }
+}
