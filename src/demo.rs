@@ -3,8 +3,8 @@
 //! `belfry serve --demo` seeds it into an empty store once; later starts find it again through
 //! two entries of the store's meta table and print the same account and credentials.
 
-use crate::model::{InviteStatus, License, RegistrationStatus, User, UserType};
-use crate::store::{AccessKey, Result, Store, StoreError, generate_pin};
+use crate::model::{InviteStatus, License, RegistrationStatus, UserType};
+use crate::store::{AccessKey, Result, Store, StoreError, User, generate_pin};
 use crate::time::now_millis;
 
 /// The AWS account the demo key acts as (the root key's default, so both see the demo).

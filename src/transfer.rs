@@ -17,8 +17,8 @@ use std::io::{BufRead, Write};
 use serde::Deserialize;
 
 use crate::api::validate::{self, ARN_PATTERN, E164_PATTERN, EMAIL_PATTERN, GUID_PATTERN};
-use crate::model::{AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, UserType};
-use crate::store::{ImportUser, Missing, Store, StoreError, UserFilter};
+use crate::model::{InviteStatus, License, RegistrationStatus, UserType};
+use crate::store::{AlexaForBusinessMetadata, ImportUser, Missing, Store, StoreError, UserFilter};
 use crate::time::parse_iso8601_millis;
 
 /// The file formats.

@@ -11,7 +11,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use belfry::model::{User, UserType, email_key};
+use belfry::model::{UserType, email_key};
+use belfry::store::User;
 use belfry::store::{Store, UserFilter};
 use common::{make_user, sort_users};
 use proptest::prelude::*;

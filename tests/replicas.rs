@@ -340,7 +340,7 @@ async fn list_users_walk_alternating_replicas_is_stable_under_writes() {
     let account = a.account("Walk").await;
     let protected = seed_users(&a.store, ROOT_AWS_ACCOUNT, &account, 2_000).await;
     // Users that may be deleted during the walk, interleaved with the protected ones.
-    let doomed: Vec<model::User> = (0..400)
+    let doomed: Vec<belfry::store::User> = (0..400)
         .map(|i| {
             make_user(
                 &account,
@@ -949,7 +949,7 @@ fn assert_success_or_503(calls: &[Call], zero: Instant) {
 async fn audit_writes(
     location: &Location,
     account_id: &str,
-    seeded: &[model::User],
+    seeded: &[belfry::store::User],
     calls: &[Call],
     also_503: &[&str],
 ) {

@@ -9,7 +9,28 @@ use super::validate::{NON_EMPTY_PATTERN, Violations};
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
 use crate::model::{License, email_key};
-use crate::store::AccountFilter;
+use crate::store::{Account, AccountFilter};
+use crate::time::iso8601_millis;
+
+/// The `Account` structure as JSON.
+fn account_json(account: &Account) -> serde_json::Value {
+    let licenses: Vec<&str> = account
+        .supported_licenses
+        .iter()
+        .map(|l| l.as_str())
+        .collect();
+    serde_json::json!({
+        "AwsAccountId": account.aws_account_id,
+        "AccountId": account.account_id,
+        "Name": account.name,
+        "AccountType": account.account_type.as_str(),
+        "CreatedTimestamp": iso8601_millis(account.created_ms),
+        "DefaultLicense": account.default_license.as_str(),
+        "SupportedLicenses": licenses,
+        "AccountStatus": account.account_status.as_str(),
+        "SigninDelegateGroups": [],
+    })
+}
 
 /// Checks an `AccountName` (1-100 characters, not blank).
 fn check_account_name(v: &mut Violations, member: &str, name: &str) {
@@ -34,7 +55,7 @@ pub async fn create_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     v.finish()?;
     let name = body.name.unwrap_or_default();
     let account = call.store.create_account(call.owner(), &name).await?;
-    let body = serde_json::json!({ "Account": account.to_json() });
+    let body = serde_json::json!({ "Account": account_json(&account) });
     Ok(Reply::json(201, body.to_string()))
 }
 
@@ -44,7 +65,7 @@ pub async fn get_account(call: &Call<'_>) -> Result<Reply, ApiError> {
     let account_id = call.non_empty_label("accountId", &mut v);
     v.finish()?;
     let account = call.store.get_account(call.owner(), account_id).await?;
-    let body = serde_json::json!({ "Account": account.to_json() });
+    let body = serde_json::json!({ "Account": account_json(&account) });
     Ok(Reply::json(200, body.to_string()))
 }
 
@@ -79,7 +100,7 @@ pub async fn list_accounts(call: &Call<'_>) -> Result<Reply, ApiError> {
         .store
         .list_accounts(call.owner(), &filter, after, limit)
         .await?;
-    let accounts: Vec<serde_json::Value> = page.accounts.iter().map(|a| a.to_json()).collect();
+    let accounts: Vec<serde_json::Value> = page.accounts.iter().map(account_json).collect();
     let mut body = serde_json::json!({ "Accounts": accounts });
     if let Some((ms, id)) = page.next {
         body["NextToken"] = call.next_token(&scope, &[&ms.to_string(), &id]).into();
@@ -111,7 +132,7 @@ pub async fn update_account(call: &Call<'_>) -> Result<Reply, ApiError> {
         .store
         .update_account(call.owner(), account_id, body.name.as_deref(), license)
         .await?;
-    let body = serde_json::json!({ "Account": account.to_json() });
+    let body = serde_json::json!({ "Account": account_json(&account) });
     Ok(Reply::json(200, body.to_string()))
 }
 

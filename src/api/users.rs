@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::validate::{ARN_PATTERN, E164_PATTERN, Violations};
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
-use crate::model::{
-    AlexaForBusinessMetadata, EmailStatus, InviteStatus, License, UserType, email_key,
+use crate::model::{EmailStatus, InviteStatus, License, UserType, email_key};
+use crate::store::{
+    AlexaForBusinessMetadata, NewUser, Telephony, User, UserChange, UserFilter, UserPage,
 };
-use crate::store::{NewUser, Telephony, UserChange, UserFilter, UserPage};
 
 /// `InviteUsers` accepts 1 to 50 emails (`UserEmailList`).
 const MAX_INVITES: usize = 50;
@@ -234,7 +234,7 @@ fn user_change(v: &mut Violations, prefix: &str, body: &UserChangeBody) -> UserC
 }
 
 /// The `{"User": ...}` output of the operations that return one user.
-fn user_reply(user: &crate::model::User) -> Reply {
+fn user_reply(user: &User) -> Reply {
     Reply::json(200, format!("{{\"User\":{}}}", user.to_json_text()))
 }
 

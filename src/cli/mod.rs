@@ -55,8 +55,8 @@ struct StoreArgs {
     /// A database URL (postgres://user@host:port/db); overrides --data.
     #[arg(long, env = "BELFRY_DATABASE_URL")]
     database_url: Option<String>,
-    /// The most database connections this process opens (an embedded SQLite store opens one
-    /// more, its writer: SQLite admits one writer at a time).
+    /// The most connections this process opens for reads. Writes have connections of their
+    /// own: one on SQLite (it admits one writer at a time), as many again on PostgreSQL.
     #[arg(long, env = "BELFRY_DB_MAX_CONNECTIONS", default_value_t = 8)]
     db_max_connections: u32,
 }

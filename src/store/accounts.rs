@@ -4,8 +4,21 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Backend, Result, Store, StoreError, Tx};
-use crate::model::{Account, AccountStatus, AccountType, License};
+use crate::model::{AccountStatus, AccountType, License};
 use crate::time::now_millis;
+
+/// A Chime account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub aws_account_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub account_type: AccountType,
+    pub created_ms: i64,
+    pub default_license: License,
+    pub supported_licenses: Vec<License>,
+    pub account_status: AccountStatus,
+}
 
 /// Filters of ListAccounts.
 #[derive(Debug, Clone, Default)]

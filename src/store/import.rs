@@ -19,14 +19,13 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::{AnyConnection, Connection};
 
+use super::users::{AlexaForBusinessMetadata, User};
 use super::users::{
     USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, insert_rows_statement, record_from_row,
     write_user_rows,
 };
 use super::{Backend, Conflict, Result, Store, StoreError, Tx, email_keys_param};
-use crate::model::{
-    AlexaForBusinessMetadata, InviteStatus, License, RegistrationStatus, User, UserType, email_key,
-};
+use crate::model::{InviteStatus, License, RegistrationStatus, UserType, email_key};
 
 /// One user as an import file gives it: only the email is required; what is absent is kept
 /// (for a user already there) or defaulted as CreateUser does (for a new one).

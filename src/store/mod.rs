@@ -28,11 +28,14 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use accounts::{AccountFilter, AccountPage, AccountSettings};
+pub use accounts::{Account, AccountFilter, AccountPage, AccountSettings};
 pub use error::{Conflict, Missing, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
-pub use users::{Invite, NewUser, Telephony, UserChange, UserFilter, UserPage, generate_pin};
+pub use users::{
+    AlexaForBusinessMetadata, Invite, NewUser, Telephony, User, UserChange, UserFilter, UserPage,
+    generate_pin,
+};
 
 /// Which SQL engine is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -396,7 +396,7 @@ async fn foreign_tenant_sees_not_found_like_a_missing_account() {
 
 /// Every operation Belfry serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+enum SdkOp {
     CreateAccount,
     GetAccount,
     ListAccounts,
@@ -420,45 +420,45 @@ enum Op {
     DisassociatePhoneNumberFromUser,
 }
 
-const SERVED: [Op; 21] = [
-    Op::CreateAccount,
-    Op::GetAccount,
-    Op::ListAccounts,
-    Op::UpdateAccount,
-    Op::DeleteAccount,
-    Op::GetAccountSettings,
-    Op::UpdateAccountSettings,
-    Op::CreateUser,
-    Op::InviteUsers,
-    Op::GetUser,
-    Op::ListUsers,
-    Op::UpdateUser,
-    Op::BatchUpdateUser,
-    Op::BatchSuspendUser,
-    Op::BatchUnsuspendUser,
-    Op::ResetPersonalPIN,
-    Op::LogoutUser,
-    Op::GetUserSettings,
-    Op::UpdateUserSettings,
-    Op::AssociatePhoneNumberWithUser,
-    Op::DisassociatePhoneNumberFromUser,
+const SERVED: [SdkOp; 21] = [
+    SdkOp::CreateAccount,
+    SdkOp::GetAccount,
+    SdkOp::ListAccounts,
+    SdkOp::UpdateAccount,
+    SdkOp::DeleteAccount,
+    SdkOp::GetAccountSettings,
+    SdkOp::UpdateAccountSettings,
+    SdkOp::CreateUser,
+    SdkOp::InviteUsers,
+    SdkOp::GetUser,
+    SdkOp::ListUsers,
+    SdkOp::UpdateUser,
+    SdkOp::BatchUpdateUser,
+    SdkOp::BatchSuspendUser,
+    SdkOp::BatchUnsuspendUser,
+    SdkOp::ResetPersonalPIN,
+    SdkOp::LogoutUser,
+    SdkOp::GetUserSettings,
+    SdkOp::UpdateUserSettings,
+    SdkOp::AssociatePhoneNumberWithUser,
+    SdkOp::DisassociatePhoneNumberFromUser,
 ];
 
-impl Op {
+impl SdkOp {
     fn is_read(self) -> bool {
         matches!(
             self,
-            Op::GetAccount
-                | Op::ListAccounts
-                | Op::GetAccountSettings
-                | Op::GetUser
-                | Op::ListUsers
-                | Op::GetUserSettings
+            SdkOp::GetAccount
+                | SdkOp::ListAccounts
+                | SdkOp::GetAccountSettings
+                | SdkOp::GetUser
+                | SdkOp::ListUsers
+                | SdkOp::GetUserSettings
         )
     }
 
     fn takes_account(self) -> bool {
-        !matches!(self, Op::CreateAccount | Op::ListAccounts)
+        !matches!(self, SdkOp::CreateAccount | SdkOp::ListAccounts)
     }
 }
 
@@ -475,13 +475,13 @@ struct Target {
 }
 
 /// Calls `op` on `t` with valid input and reduces the result to its wire outcome.
-async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
+async fn call(client: &Client, op: SdkOp, t: &Target) -> WireOutcome {
     let (a, u) = (t.account.as_str(), t.user.as_str());
     match op {
-        Op::CreateAccount => wire_outcome(client.create_account().name("Intruder").send().await),
-        Op::GetAccount => wire_outcome(client.get_account().account_id(a).send().await),
-        Op::ListAccounts => wire_outcome(client.list_accounts().send().await),
-        Op::UpdateAccount => wire_outcome(
+        SdkOp::CreateAccount => wire_outcome(client.create_account().name("Intruder").send().await),
+        SdkOp::GetAccount => wire_outcome(client.get_account().account_id(a).send().await),
+        SdkOp::ListAccounts => wire_outcome(client.list_accounts().send().await),
+        SdkOp::UpdateAccount => wire_outcome(
             client
                 .update_account()
                 .account_id(a)
@@ -490,17 +490,17 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::DeleteAccount => wire_outcome(
+        SdkOp::DeleteAccount => wire_outcome(
             client
                 .delete_account()
                 .account_id(&t.empty_account)
                 .send()
                 .await,
         ),
-        Op::GetAccountSettings => {
+        SdkOp::GetAccountSettings => {
             wire_outcome(client.get_account_settings().account_id(a).send().await)
         }
-        Op::UpdateAccountSettings => wire_outcome(
+        SdkOp::UpdateAccountSettings => wire_outcome(
             client
                 .update_account_settings()
                 .account_id(a)
@@ -513,7 +513,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::CreateUser => wire_outcome(
+        SdkOp::CreateUser => wire_outcome(
             client
                 .create_user()
                 .account_id(a)
@@ -521,7 +521,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::InviteUsers => wire_outcome(
+        SdkOp::InviteUsers => wire_outcome(
             client
                 .invite_users()
                 .account_id(a)
@@ -529,9 +529,9 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::GetUser => wire_outcome(client.get_user().account_id(a).user_id(u).send().await),
-        Op::ListUsers => wire_outcome(client.list_users().account_id(a).send().await),
-        Op::UpdateUser => wire_outcome(
+        SdkOp::GetUser => wire_outcome(client.get_user().account_id(a).user_id(u).send().await),
+        SdkOp::ListUsers => wire_outcome(client.list_users().account_id(a).send().await),
+        SdkOp::UpdateUser => wire_outcome(
             client
                 .update_user()
                 .account_id(a)
@@ -542,7 +542,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::BatchUpdateUser => wire_outcome(
+        SdkOp::BatchUpdateUser => wire_outcome(
             client
                 .batch_update_user()
                 .account_id(a)
@@ -553,7 +553,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::BatchSuspendUser => wire_outcome(
+        SdkOp::BatchSuspendUser => wire_outcome(
             client
                 .batch_suspend_user()
                 .account_id(a)
@@ -561,7 +561,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::BatchUnsuspendUser => wire_outcome(
+        SdkOp::BatchUnsuspendUser => wire_outcome(
             client
                 .batch_unsuspend_user()
                 .account_id(a)
@@ -569,7 +569,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::ResetPersonalPIN => wire_outcome(
+        SdkOp::ResetPersonalPIN => wire_outcome(
             client
                 .reset_personal_pin()
                 .account_id(a)
@@ -577,8 +577,10 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::LogoutUser => wire_outcome(client.logout_user().account_id(a).user_id(u).send().await),
-        Op::GetUserSettings => wire_outcome(
+        SdkOp::LogoutUser => {
+            wire_outcome(client.logout_user().account_id(a).user_id(u).send().await)
+        }
+        SdkOp::GetUserSettings => wire_outcome(
             client
                 .get_user_settings()
                 .account_id(a)
@@ -586,7 +588,7 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::UpdateUserSettings => wire_outcome(
+        SdkOp::UpdateUserSettings => wire_outcome(
             client
                 .update_user_settings()
                 .account_id(a)
@@ -595,10 +597,10 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                 .send()
                 .await,
         ),
-        Op::AssociatePhoneNumberWithUser => {
+        SdkOp::AssociatePhoneNumberWithUser => {
             wire_outcome(associate(client, a, &t.suspended, "+14155550199").await)
         }
-        Op::DisassociatePhoneNumberFromUser => wire_outcome(
+        SdkOp::DisassociatePhoneNumberFromUser => wire_outcome(
             client
                 .disassociate_phone_number_from_user()
                 .account_id(a)
@@ -750,7 +752,7 @@ async fn foreign_tenants_get_not_found_from_every_account_operation() {
         m
     };
 
-    let ops: Vec<Op> = SERVED.into_iter().filter(|op| op.takes_account()).collect();
+    let ops: Vec<SdkOp> = SERVED.into_iter().filter(|op| op.takes_account()).collect();
     assert_eq!(ops.len(), 19);
     let mut wrong = Vec::new();
     for op in ops {

@@ -61,7 +61,7 @@ async fn paginate(
 
 /// Asserts the pages of a walk over `expected` (in order) with page size `n`: sizes, tokens,
 /// order, no duplicates, nothing missing.
-fn assert_walk(pages: &[ListUsersOutput], expected: &[model::User], n: usize) {
+fn assert_walk(pages: &[ListUsersOutput], expected: &[belfry::store::User], n: usize) {
     let total = expected.len();
     let want_pages = if total == 0 { 1 } else { total.div_ceil(n) };
     assert_eq!(
@@ -116,7 +116,7 @@ fn assert_walk(pages: &[ListUsersOutput], expected: &[model::User], n: usize) {
 }
 
 /// Field-level equality of a listed user and the stored one.
-fn assert_user_matches(got: &User, want: &model::User) {
+fn assert_user_matches(got: &User, want: &belfry::store::User) {
     assert_eq!(got.user_id(), want.user_id);
     assert_eq!(got.account_id(), Some(want.account_id.as_str()));
     assert_eq!(got.primary_email(), Some(want.primary_email.as_str()));
@@ -650,7 +650,7 @@ async fn paginator_filters_1000_users_by_type_and_email() {
     seed_users(&server.store, ROOT_AWS_ACCOUNT, &other, 50).await;
 
     for kind in [model::UserType::PrivateUser, model::UserType::SharedDevice] {
-        let want: Vec<model::User> = users
+        let want: Vec<belfry::store::User> = users
             .iter()
             .filter(|u| u.user_type == kind)
             .cloned()
@@ -703,7 +703,7 @@ async fn list_users_walk_is_stable_under_concurrent_inserts_and_deletes() {
     let account = server.account("Churn").await;
     let protected = seed_users(&server.store, ROOT_AWS_ACCOUNT, &account, 300).await;
     // Users that may be deleted during the walk, interleaved with the protected ones.
-    let doomed: Vec<model::User> = (0..150)
+    let doomed: Vec<belfry::store::User> = (0..150)
         .map(|i| {
             make_user(
                 &account,

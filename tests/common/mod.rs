@@ -22,9 +22,9 @@ use aws_sdk_chime::types::{
     Account, AlexaForBusinessMetadata, ErrorCode, InviteStatus, TelephonySettings,
     UpdateUserRequestItem, UserError, UserSettings,
 };
-use belfry::model::{License, RegistrationStatus, User, UserType, email_key};
+use belfry::model::{License, RegistrationStatus, UserType, email_key};
 use belfry::server::{Server, ServerOptions};
-use belfry::store::{AccessKey, Location, Store, generate_pin};
+use belfry::store::{AccessKey, Location, Store, User, generate_pin};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
