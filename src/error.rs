@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::store::{Conflict, Missing, StoreError};
+use crate::store::{Conflict, Limit, Missing, Rejection, StoreError};
 
 /// One modeled Chime error shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,7 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     Unprocessable,
+    ResourceLimitExceeded,
     Throttled,
     ServiceUnavailable,
     ServiceFailure,
@@ -32,6 +33,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "NotFoundException",
             ErrorKind::Conflict => "ConflictException",
             ErrorKind::Unprocessable => "UnprocessableEntityException",
+            ErrorKind::ResourceLimitExceeded => "ResourceLimitExceededException",
             ErrorKind::Throttled => "ThrottledClientException",
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
             ErrorKind::ServiceFailure => "ServiceFailureException",
@@ -47,6 +49,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "NotFound",
             ErrorKind::Conflict => "Conflict",
             ErrorKind::Unprocessable => "Unprocessable",
+            ErrorKind::ResourceLimitExceeded => "ResourceLimitExceeded",
             ErrorKind::Throttled => "Throttled",
             ErrorKind::ServiceUnavailable => "ServiceUnavailable",
             ErrorKind::ServiceFailure => "ServiceFailure",
@@ -62,6 +65,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::Unprocessable => 422,
+            ErrorKind::ResourceLimitExceeded => 400,
             ErrorKind::Throttled => 429,
             ErrorKind::ServiceUnavailable => 503,
             ErrorKind::ServiceFailure => 500,
@@ -158,6 +162,71 @@ impl From<StoreError> for ApiError {
             }) => ApiError::not_found(format!(
                 "The user {user_id} was not found in account {account_id}."
             )),
+            StoreError::NotFound(Missing::Room {
+                account_id,
+                room_id,
+            }) => ApiError::not_found(format!(
+                "The room {room_id} was not found in account {account_id}."
+            )),
+            StoreError::NotFound(Missing::Member {
+                account_id,
+                member_id,
+            }) => ApiError::not_found(format!(
+                "The member {member_id} was not found in account {account_id}: a member is a \
+                 user or a bot of the room's account."
+            )),
+            StoreError::NotFound(Missing::Membership { room_id, member_id }) => {
+                ApiError::not_found(format!(
+                    "The member {member_id} is not a member of room {room_id}."
+                ))
+            }
+            StoreError::NotFound(Missing::Bot { account_id, bot_id }) => ApiError::not_found(
+                format!("The bot {bot_id} was not found in account {account_id}."),
+            ),
+            StoreError::NotFound(Missing::EventsConfiguration { bot_id }) => {
+                ApiError::not_found(format!("The bot {bot_id} has no events configuration."))
+            }
+            StoreError::NotFound(Missing::Conversation {
+                account_id,
+                conversation_id,
+            }) => ApiError::not_found(format!(
+                "The conversation {conversation_id} was not found in account {account_id}."
+            )),
+            StoreError::NotFound(Missing::Message {
+                discussion_id,
+                message_id,
+            }) => ApiError::not_found(format!(
+                "The message {message_id} was not found in {discussion_id}."
+            )),
+            StoreError::Conflict(Conflict::ForeignId) => {
+                ApiError::conflict("The id belongs to a resource of another account.")
+            }
+            StoreError::Conflict(Conflict::Membership) => {
+                ApiError::conflict("The member is already a member of the room.")
+            }
+            StoreError::LimitExceeded(limit) => {
+                let message = match limit {
+                    Limit::RoomsPerAccount(n) => format!("An account has at most {n} rooms."),
+                    Limit::MembershipsPerRoom(n) => format!("A room has at most {n} members."),
+                    Limit::MembershipsPerMember(n) => {
+                        format!("A member belongs to at most {n} rooms.")
+                    }
+                    Limit::BotsPerAccount(n) => format!("An account has at most {n} bots."),
+                };
+                ApiError::new(ErrorKind::ResourceLimitExceeded, message)
+            }
+            StoreError::Rejected(why) => ApiError::bad_request(match why {
+                Rejection::BotWithoutEndpoint { bot_id } => format!(
+                    "The bot {bot_id} has no events configuration: put one before adding the \
+                     bot to a room."
+                ),
+                Rejection::SenderNotMember { sender_id } => {
+                    format!("The sender {sender_id} is not a member of the discussion.")
+                }
+                Rejection::NotAUser { member_id } => {
+                    format!("The member {member_id} is not a user of the account.")
+                }
+            }),
             StoreError::Conflict(Conflict::Email) => {
                 ApiError::conflict("A user with this email address already exists in the account.")
             }

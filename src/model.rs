@@ -65,6 +65,14 @@ wire_enum!(
     /// `AccountStatus`.
     AccountStatus { Suspended, Active }
 );
+wire_enum!(
+    /// `RoomMembershipRole`.
+    RoomMembershipRole { Administrator, Member }
+);
+wire_enum!(
+    /// `MemberType`: what a room member is.
+    MemberType { User, Bot, Webhook }
+);
 
 /// The key under which an email is unique and ordered: its Unicode lower case, nothing else
 /// (no trimming), so a `user-email` filter is an exact, case-insensitive match.

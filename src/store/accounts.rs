@@ -237,7 +237,8 @@ impl Store {
         self.get_account(owner, account_id).await
     }
 
-    /// Deletes the account with its users, once every user is suspended.
+    /// Deletes the account with its users, rooms, bots and messages, once every user is
+    /// suspended.
     pub async fn delete_account(&self, owner: &str, account_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
@@ -254,6 +255,14 @@ impl Store {
             });
         }
         for statement in [
+            "DELETE FROM messages WHERE account_id = $1",
+            "DELETE FROM conversation_members WHERE conversation_id IN
+                (SELECT conversation_id FROM conversations WHERE account_id = $1)",
+            "DELETE FROM conversations WHERE account_id = $1",
+            "DELETE FROM room_memberships WHERE room_id IN
+                (SELECT room_id FROM rooms WHERE account_id = $1)",
+            "DELETE FROM rooms WHERE account_id = $1",
+            "DELETE FROM bots WHERE account_id = $1",
             "DELETE FROM phone_numbers WHERE user_id IN (SELECT user_id FROM users WHERE account_id = $1)",
             "DELETE FROM users WHERE account_id = $1",
             "DELETE FROM accounts WHERE account_id = $1",

@@ -15,8 +15,44 @@ use std::fmt;
 /// the same way), with the ids that name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
-    Account { account_id: String },
-    User { account_id: String, user_id: String },
+    Account {
+        account_id: String,
+    },
+    User {
+        account_id: String,
+        user_id: String,
+    },
+    Room {
+        account_id: String,
+        room_id: String,
+    },
+    /// No user or bot of the account has this id (a room member to be).
+    Member {
+        account_id: String,
+        member_id: String,
+    },
+    /// The member is not in the room.
+    Membership {
+        room_id: String,
+        member_id: String,
+    },
+    Bot {
+        account_id: String,
+        bot_id: String,
+    },
+    /// The bot has no events configuration.
+    EventsConfiguration {
+        bot_id: String,
+    },
+    Conversation {
+        account_id: String,
+        conversation_id: String,
+    },
+    /// No message of this id in the room or conversation.
+    Message {
+        discussion_id: String,
+        message_id: String,
+    },
 }
 
 /// A unique key that a write collided with.
@@ -28,6 +64,30 @@ pub enum Conflict {
     PhoneNumber,
     /// A user of another account already has this UserId.
     UserId,
+    /// The member is already in the room.
+    Membership,
+    /// A room or bot of another account has this id (an import restoring ids).
+    ForeignId,
+}
+
+/// A limit of the service that a write would pass ([`super::Limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    RoomsPerAccount(i64),
+    MembershipsPerRoom(i64),
+    MembershipsPerMember(i64),
+    BotsPerAccount(i64),
+}
+
+/// A write the state of the resources does not allow, though each id names something real.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// A bot joins a room only once it has an events configuration (as in the service).
+    BotWithoutEndpoint { bot_id: String },
+    /// A message's sender is not a member of its room or conversation.
+    SenderNotMember { sender_id: String },
+    /// A conversation's members are users of its account.
+    NotAUser { member_id: String },
 }
 
 /// Why a store call failed.
@@ -35,6 +95,8 @@ pub enum Conflict {
 pub enum StoreError {
     NotFound(Missing),
     Conflict(Conflict),
+    LimitExceeded(Limit),
+    Rejected(Rejection),
     /// The account cannot be deleted while this many of its users are not suspended.
     UsersNotSuspended {
         account_id: String,
@@ -66,6 +128,22 @@ impl StoreError {
         })
     }
 
+    /// The room `room_id` is not in the account `account_id`.
+    pub fn no_room(account_id: &str, room_id: &str) -> StoreError {
+        StoreError::NotFound(Missing::Room {
+            account_id: account_id.to_string(),
+            room_id: room_id.to_string(),
+        })
+    }
+
+    /// The bot `bot_id` is not in the account `account_id`.
+    pub fn no_bot(account_id: &str, bot_id: &str) -> StoreError {
+        StoreError::NotFound(Missing::Bot {
+            account_id: account_id.to_string(),
+            bot_id: bot_id.to_string(),
+        })
+    }
+
     /// Names the key of a [`StoreError::Duplicate`]: the caller knows which unique key the
     /// statement it ran can collide on. Any other error is returned as it is.
     pub fn duplicate_is(self, conflict: Conflict) -> StoreError {
@@ -82,13 +160,16 @@ impl fmt::Display for StoreError {
             StoreError::NotFound(Missing::Account { account_id }) => {
                 write!(f, "account {account_id} not found")
             }
-            StoreError::NotFound(Missing::User {
-                account_id,
-                user_id,
-            }) => write!(f, "user {user_id} not found in account {account_id}"),
+            StoreError::NotFound(missing) => write!(f, "not found: {missing:?}"),
             StoreError::Conflict(Conflict::Email) => write!(f, "email already in use"),
             StoreError::Conflict(Conflict::PhoneNumber) => write!(f, "phone number already in use"),
             StoreError::Conflict(Conflict::UserId) => write!(f, "user id already in use"),
+            StoreError::Conflict(Conflict::Membership) => write!(f, "already a member"),
+            StoreError::Conflict(Conflict::ForeignId) => {
+                write!(f, "the id belongs to another account")
+            }
+            StoreError::LimitExceeded(limit) => write!(f, "limit exceeded: {limit:?}"),
+            StoreError::Rejected(why) => write!(f, "rejected: {why:?}"),
             StoreError::UsersNotSuspended { count, .. } => {
                 write!(f, "{count} users are not suspended")
             }

@@ -77,8 +77,8 @@ impl Store {
         })
     }
 
-    /// The AWS account that owns a Chime account, whoever asks (import and export act for the
-    /// operator, not for a caller).
+    /// The AWS account that owns a Chime account, whoever asks (import, export and the admin
+    /// API act for the operator, not for a caller).
     pub async fn account_owner(&self, account_id: &str) -> Result<String> {
         let owner: Option<String> =
             sqlx::query_scalar("SELECT aws_account_id FROM accounts WHERE account_id = $1")

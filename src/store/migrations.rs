@@ -9,7 +9,8 @@
 //! (stores in the field have run it as it was); keep every row (copy a table rather than drop
 //! it); write each statement so both dialects accept it, `{C}` standing for
 //! [`Backend::byte_order_collation`]. `tests/store_upgrade.rs` opens a store made by the
-//! release before migration 2 (`tests/fixtures/store-v1.sql`) and checks that nothing is lost.
+//! release before migration 2 (`tests/fixtures/store-v1.sql`) and checks that nothing is lost,
+//! and that the tables of later migrations are there to use.
 
 use sqlx::Executor;
 
@@ -96,6 +97,70 @@ pub const MIGRATIONS: &[Migration] = &[
                 SELECT aws_account_id, e164, user_id FROM phone_numbers",
             "DROP TABLE phone_numbers",
             "ALTER TABLE phone_numbers_v2 RENAME TO phone_numbers",
+        ],
+    },
+    Migration {
+        number: 3,
+        name: "rooms, memberships, bots, conversations and messages",
+        statements: &[
+            // `client_request_token` makes CreateRoom idempotent per account; NULLs never
+            // collide in a UNIQUE key, in either dialect.
+            "CREATE TABLE rooms (
+                room_id TEXT{C} PRIMARY KEY,
+                account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+                name TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                client_request_token TEXT,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL,
+                UNIQUE (account_id, client_request_token))",
+            "CREATE INDEX rooms_by_account ON rooms (account_id, created_ms, room_id)",
+            // A member is a user or a bot of the room's account (`member_type` says which);
+            // their email and name are read from the user or bot row, so they stay current.
+            "CREATE TABLE room_memberships (
+                room_id TEXT{C} NOT NULL REFERENCES rooms (room_id),
+                member_id TEXT{C} NOT NULL,
+                member_type TEXT NOT NULL,
+                role TEXT NOT NULL,
+                invited_by TEXT NOT NULL,
+                updated_ms BIGINT NOT NULL,
+                PRIMARY KEY (room_id, member_id))",
+            "CREATE INDEX memberships_by_member ON room_memberships (member_id, room_id)",
+            // The bot's `UserId` is its `BotId`, as in the service's own example.
+            "CREATE TABLE bots (
+                bot_id TEXT{C} PRIMARY KEY,
+                account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+                display_name TEXT NOT NULL,
+                bot_email TEXT NOT NULL,
+                security_token TEXT NOT NULL,
+                disabled BIGINT NOT NULL,
+                events_https_endpoint TEXT,
+                events_lambda_arn TEXT,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL)",
+            "CREATE INDEX bots_by_account ON bots (account_id, created_ms, bot_id)",
+            "CREATE TABLE conversations (
+                conversation_id TEXT{C} PRIMARY KEY,
+                account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+                created_ms BIGINT NOT NULL)",
+            "CREATE TABLE conversation_members (
+                conversation_id TEXT{C} NOT NULL REFERENCES conversations (conversation_id),
+                member_id TEXT{C} NOT NULL,
+                PRIMARY KEY (conversation_id, member_id))",
+            // A message of a room or a conversation (`discussion_type` Room|Conversation),
+            // numbered in posting order by `seq`; a redacted message keeps its row, without
+            // its content.
+            "CREATE TABLE messages (
+                message_id TEXT{C} PRIMARY KEY,
+                account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+                discussion_type TEXT NOT NULL,
+                discussion_id TEXT{C} NOT NULL,
+                sender_id TEXT NOT NULL,
+                content TEXT,
+                redacted BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                UNIQUE (discussion_id, seq))",
         ],
     },
 ];

@@ -1,4 +1,4 @@
-//! The store: accounts, users, access keys and the page-token secret, in SQL.
+//! The store: accounts, users, rooms, bots, access keys and the page-token secret, in SQL.
 //!
 //! The store knows nothing of HTTP. Callers pass the caller's AWS account id (the *owner*) into
 //! every call, and the store answers "not found" for an account owned by anyone else, exactly as
@@ -12,12 +12,14 @@
 //! JSON. Listing users is then a keyset range scan whose rows are concatenated as they are.
 
 mod accounts;
+mod bots;
 mod error;
 mod import;
 mod keys;
 pub mod migrations;
 mod page_cache;
 mod reader;
+mod rooms;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -29,9 +31,14 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use accounts::{Account, AccountFilter, AccountPage, AccountSettings};
-pub use error::{Conflict, Missing, StoreError};
+pub use bots::{Bot, BotPage, DEFAULT_BOT_DOMAIN, EventsConfiguration};
+pub use error::{Conflict, Limit, Missing, Rejection, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
+pub use rooms::{
+    BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
+    PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
+};
 pub use users::{
     AlexaForBusinessMetadata, Invite, NewUser, Telephony, User, UserChange, UserFilter, UserPage,
     generate_pin,
@@ -45,9 +52,6 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The statement that opens a write transaction. SQLite must take its write lock up
-    /// front (`IMMEDIATE`): a deferred transaction that reads and then writes fails with
-    /// `SQLITE_BUSY` instead of waiting when another writer got there first.
     /// The collation under which keys sort by their bytes (the order ListUsers and
     /// ListAccounts page in). SQLite's default `BINARY` already does; PostgreSQL's default
     /// follows the database locale, so key columns name `"C"` there.
@@ -90,6 +94,9 @@ impl Backend {
         }
     }
 
+    /// The statement that opens a write transaction. SQLite must take its write lock up
+    /// front (`IMMEDIATE`): a deferred transaction that reads and then writes fails with
+    /// `SQLITE_BUSY` instead of waiting when another writer got there first.
     fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -156,6 +163,8 @@ pub struct Store {
     /// Recently served ListUsers pages, where the database has a version to check them
     /// against (the embedded SQLite file; see [`page_cache`]).
     pages: Option<Arc<users::UserPageCache>>,
+    /// The service's quotas on rooms, memberships and bots.
+    limits: Limits,
 }
 
 /// How much page text the ListUsers cache of an embedded store keeps: some 1,400 pages of
@@ -311,10 +320,18 @@ impl Store {
             token_secret: [0; 32],
             reader,
             pages,
+            limits: Limits::default(),
         };
         store.migrate().await?;
         store.token_secret = store.load_token_secret().await?;
         Ok(store)
+    }
+
+    /// The same store with other quotas on rooms, memberships and bots (tests that reach a
+    /// limit set a low one).
+    pub fn with_limits(mut self, limits: Limits) -> Store {
+        self.limits = limits;
+        self
     }
 
     /// The engine behind this store.
@@ -349,11 +366,22 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes every account, user and phone number, in one transaction. Access keys and the
-    /// page-token secret stay, so callers keep their credentials.
+    /// Deletes every account with all it holds (users, phone numbers, rooms, bots,
+    /// conversations, messages), in one transaction. Access keys and the page-token secret
+    /// stay, so callers keep their credentials.
     pub async fn wipe(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for table in ["phone_numbers", "users", "accounts"] {
+        for table in [
+            "messages",
+            "conversation_members",
+            "conversations",
+            "room_memberships",
+            "rooms",
+            "bots",
+            "phone_numbers",
+            "users",
+            "accounts",
+        ] {
             tx.execute(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .await?;
         }

@@ -663,6 +663,19 @@ impl Store {
         }
     }
 
+    /// The ids of the account's first `limit` registered users, in email order (for the demo).
+    pub async fn user_ids_registered(&self, account_id: &str, limit: usize) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM users
+             WHERE account_id = $1 AND registration_status = 'Registered'
+             ORDER BY email_key LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit as i64)
+        .fetch_all(&self.reads)
+        .await?)
+    }
+
     /// Deletes a user outright (used by tests of concurrent walks; DeleteAccount removes users
     /// with their account).
     pub async fn delete_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
@@ -675,6 +688,20 @@ impl Store {
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::no_user(account_id, user_id));
+        }
+        // A user who is gone is no longer a member of any room or conversation; the
+        // messages they sent stay.
+        for statement in [
+            "DELETE FROM room_memberships WHERE member_id = $1 AND room_id IN
+                (SELECT room_id FROM rooms WHERE account_id = $2)",
+            "DELETE FROM conversation_members WHERE member_id = $1 AND conversation_id IN
+                (SELECT conversation_id FROM conversations WHERE account_id = $2)",
+        ] {
+            sqlx::query(statement)
+                .bind(user_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
