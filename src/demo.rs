@@ -1,16 +1,24 @@
-//! Demo data: one Chime account of 250 varied users and a key to read it with.
+//! Demo data: one Chime account of 250 varied users, three rooms with members, one bot, and a
+//! key to read it with.
 //!
 //! `belfry serve --demo` seeds it into an empty store once; later starts find it again through
-//! two entries of the store's meta table and print the same account and credentials.
+//! entries of the store's meta table and print the same account and credentials. A demo seeded
+//! by a release before rooms existed gains its rooms and bot at the next start.
 
-use crate::model::{InviteStatus, License, RegistrationStatus, UserType};
-use crate::store::{AccessKey, Result, Store, StoreError, User, generate_pin};
+use crate::model::{InviteStatus, License, RegistrationStatus, RoomMembershipRole, UserType};
+use crate::store::{
+    AccessKey, Discussion, NewMembership, Result, Store, StoreError, User, generate_pin,
+};
 use crate::time::now_millis;
 
 /// The AWS account the demo key acts as (the root key's default, so both see the demo).
 pub const DEMO_AWS_ACCOUNT_ID: &str = "111111111111";
 /// How many users the demo account holds.
 pub const DEMO_USERS: usize = 250;
+/// The demo's rooms, and how many users each has as members.
+pub const DEMO_ROOMS: &[(&str, usize)] = &[("General", 40), ("Engineering", 12), ("Support", 6)];
+/// Who the demo's rooms and memberships say created them.
+const DEMO_CREATOR: &str = "belfry-demo";
 
 const FIRST: &[&str] = &[
     "Ada", "Björn", "Chiara", "Dmitri", "Élodie", "Farah", "Grace", "Hiroshi", "Ines", "Jamal",
@@ -98,6 +106,9 @@ pub async fn ensure_demo(store: &Store) -> Result<Demo> {
             .find_key(&key_id)
             .await?
             .ok_or_else(|| StoreError::Internal("the demo access key is missing".into()))?;
+        if store.meta("demo_rooms_seeded").await?.is_none() {
+            seed_rooms(store, &account_id).await?;
+        }
         return Ok(Demo {
             account_id,
             key,
@@ -113,6 +124,7 @@ pub async fn ensure_demo(store: &Store) -> Result<Demo> {
     store
         .insert_users(DEMO_AWS_ACCOUNT_ID, &account.account_id, &users)
         .await?;
+    seed_rooms(store, &account.account_id).await?;
     store
         .set_meta("demo_access_key_id", &key.access_key_id)
         .await?;
@@ -124,4 +136,70 @@ pub async fn ensure_demo(store: &Store) -> Result<Demo> {
         key,
         seeded_now: true,
     })
+}
+
+/// Adds the demo's rooms, their members (registered users; the first of each room its
+/// administrator), the `Helper` bot (in `General`, its events going to a Lambda function, so
+/// nothing is sent anywhere) and a first message.
+async fn seed_rooms(store: &Store, account_id: &str) -> Result<()> {
+    let owner = DEMO_AWS_ACCOUNT_ID;
+    let members = store
+        .user_ids_registered(account_id, DEMO_ROOMS[0].1 + 2 * 3)
+        .await?;
+    let bot = store
+        .create_bot(owner, account_id, "Helper", Some("example.com"))
+        .await?;
+    store
+        .set_events_configuration(
+            owner,
+            account_id,
+            &bot.bot_id,
+            None,
+            Some("arn:aws:lambda:us-east-1:111111111111:function:belfry-demo-helper"),
+        )
+        .await?;
+    for (i, &(name, size)) in DEMO_ROOMS.iter().enumerate() {
+        let room = store
+            .create_room(owner, account_id, name, DEMO_CREATOR, None)
+            .await?;
+        let mut items: Vec<NewMembership> = members
+            .iter()
+            .skip(i * 3)
+            .take(size)
+            .enumerate()
+            .map(|(n, id)| NewMembership {
+                member_id: id.clone(),
+                role: Some(if n == 0 {
+                    RoomMembershipRole::Administrator
+                } else {
+                    RoomMembershipRole::Member
+                }),
+            })
+            .collect();
+        if i == 0 {
+            items.push(NewMembership {
+                member_id: bot.bot_id.clone(),
+                role: None,
+            });
+        }
+        for result in store
+            .create_memberships(owner, account_id, &room.room_id, &items, DEMO_CREATOR)
+            .await?
+        {
+            result?;
+        }
+        if i == 0
+            && let Some(first) = items.first()
+        {
+            store
+                .post_message(
+                    account_id,
+                    Discussion::Room(&room.room_id),
+                    &first.member_id,
+                    "Welcome to the Belfry demo! Ask @Helper anything.",
+                )
+                .await?;
+        }
+    }
+    store.set_meta("demo_rooms_seeded", "1").await
 }

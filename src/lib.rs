@@ -17,14 +17,17 @@
 //! * [`api`]: one Chime operation per request. [`api::op`] has the [`api::Op`] enum of the
 //!   model's 62 operations, their bindings and the dispatch; [`api::router`], [`api::input`],
 //!   [`api::body`], [`api::validate`] and [`api::reply`] are shared by every resource; then one
-//!   file per resource ([`api::accounts`], [`api::users`]) with its operations' handlers.
-//! * [`store`]: accounts, users, keys and phone numbers in SQL (SQLite or PostgreSQL), one
+//!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`]) with
+//!   its operations' handlers.
+//! * [`store`]: accounts, users, rooms, bots, messages, keys and phone numbers in SQL (SQLite
+//!   or PostgreSQL), one
 //!   file per resource as in `api/`, numbered schema migrations ([`store::migrations`]); it
 //!   knows nothing of HTTP. [`store::StoreError`] names what was missing or collided.
 //! * [`error`]: the one error type of the wire ([`error::ApiError`]), and the one conversion
 //!   from the store's errors into it.
 //! * [`model`]: the wire enums of the model (License, UserType, ...) and the email key.
 //! * [`token`]: signed, self-contained page tokens; [`time`]: ISO 8601 timestamps.
+//! * [`events`]: the events Belfry sends a chat bot's endpoint when a message mentions it.
 //! * [`transfer`]: an account's users as JSON Lines or CSV (`belfry import`/`export`);
 //!   [`demo`]: the demo account of `serve --demo`; [`embedded`]: an in-memory server inside a
 //!   Rust test.
@@ -37,6 +40,7 @@ pub mod cli;
 pub mod demo;
 pub mod embedded;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod server;
 pub mod store;

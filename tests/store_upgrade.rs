@@ -1,6 +1,7 @@
 //! A store written by an earlier release opens with this one, upgrades in place through the
 //! numbered migrations (`belfry::store::migrations`) and keeps every access key, account,
-//! user, setting and phone number; on SQLite and on PostgreSQL (`BELFRY_TEST_BACKEND`).
+//! user, setting and phone number, and gains the tables of later migrations (rooms, bots);
+//! on SQLite and on PostgreSQL (`BELFRY_TEST_BACKEND`).
 //!
 //! The earlier store is `tests/fixtures/store-v1.sql`: the schema of the release before
 //! migration 2, verbatim, and rows that release wrote (see the fixture's header).
@@ -10,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use belfry::demo;
-use belfry::store::{Conflict, Location, Store, StoreError, UserFilter, migrations};
+use belfry::store::{Conflict, Location, NewMembership, Store, StoreError, UserFilter, migrations};
 use common::*;
 use sqlx::{Connection, Executor};
 
@@ -135,6 +136,37 @@ async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything()
         "the demo of the earlier release is found, not seeded again"
     );
     assert_eq!(demo.account_id, DEMO_ACCOUNT);
+    // Migration 3: the earlier demo gains its rooms and bot at this start.
+    let rooms = store
+        .list_rooms(OWNER, DEMO_ACCOUNT, None, None, 50)
+        .await
+        .unwrap();
+    let names: Vec<&str> = rooms.rooms.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["General", "Engineering", "Support"]);
+    let bots = store
+        .list_bots(OWNER, DEMO_ACCOUNT, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(bots.bots.len(), 1);
+    // ... and an upgraded account's users can be room members.
+    let room = store
+        .create_room(OWNER, SECOND_ACCOUNT, "After the upgrade", "test", None)
+        .await
+        .unwrap();
+    let added = store
+        .create_memberships(
+            OWNER,
+            SECOND_ACCOUNT,
+            &room.room_id,
+            &[NewMembership {
+                member_id: NUMBERED_USER.to_string(),
+                role: None,
+            }],
+            "test",
+        )
+        .await
+        .unwrap();
+    assert!(added[0].is_ok(), "{added:?}");
     let read_only = store
         .find_key("AKIATNG44H77QC7UT65R")
         .await

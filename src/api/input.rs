@@ -17,6 +17,11 @@ pub const MAX_RESULTS_MIN: i64 = 1;
 pub const MAX_RESULTS_MAX: i64 = 200;
 pub const MAX_RESULTS_DEFAULT: usize = 100;
 
+/// `ResultMax` bounds (the lists of rooms, memberships and bots), and Belfry's page size when
+/// none is asked for (the service did not document its own).
+pub const RESULT_MAX_MAX: i64 = 99;
+pub const RESULT_MAX_DEFAULT: usize = 50;
+
 const INVALID_TOKEN: &str =
     "The NextToken is invalid: it was not issued for this request, or it was altered.";
 
@@ -55,14 +60,30 @@ impl Call<'_> {
         id
     }
 
-    /// `max-results`, checked against the model's bounds; the default when absent.
+    /// `max-results` of a `ProfileServiceMaxResults` list, checked against the model's
+    /// bounds; the default when absent.
     pub fn max_results(&self, v: &mut Violations) -> Result<usize, ApiError> {
+        self.max_results_within(v, MAX_RESULTS_MAX, MAX_RESULTS_DEFAULT)
+    }
+
+    /// `max-results` between 1 and `max`; `default` when absent.
+    pub fn max_results_within(
+        &self,
+        v: &mut Violations,
+        max: i64,
+        default: usize,
+    ) -> Result<usize, ApiError> {
         Ok(match self.query.get("max-results")? {
             Some(raw) => v
-                .integer("maxResults", raw, MAX_RESULTS_MIN, MAX_RESULTS_MAX)
-                .map_or(MAX_RESULTS_DEFAULT, |n| n as usize),
-            None => MAX_RESULTS_DEFAULT,
+                .integer("maxResults", raw, MAX_RESULTS_MIN, max)
+                .map_or(default, |n| n as usize),
+            None => default,
         })
+    }
+
+    /// The caller, as the service names who created or invited: its access key id.
+    pub fn caller(&self) -> &str {
+        &self.principal.access_key_id
     }
 
     /// The position the `next-token` of this request continues after: its `parts` strings,

@@ -9,16 +9,19 @@
 //!   `max-results`, page tokens); [`body`]: JSON request bodies; [`validate`]: the model's
 //!   constraints, in the service's own messages; [`reply`]: what a handler answers;
 //! * one file per resource, each holding its operations' parse -> store call -> reply:
-//!   [`accounts`] and [`users`].
+//!   [`accounts`], [`users`], [`rooms`] (rooms, memberships, message redaction) and [`bots`]
+//!   (bots and their events configurations).
 //!
 //! A store failure becomes the client's error through `From<StoreError> for ApiError`
 //! ([`crate::error`]), so a handler ends its store call with `?`.
 
 pub mod accounts;
 pub mod body;
+pub mod bots;
 pub mod input;
 pub mod op;
 pub mod reply;
+pub mod rooms;
 pub mod router;
 pub mod users;
 pub mod validate;

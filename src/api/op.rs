@@ -12,7 +12,7 @@
 //! parse -> store call -> reply), and move its variant from the "not served" arm of
 //! [`dispatch`] to an arm of its own.
 
-use super::{Call, Reply, accounts, users};
+use super::{Call, Reply, accounts, bots, rooms, users};
 use crate::error::ApiError;
 
 /// One operation of the Chime model (2018-05-01).
@@ -43,7 +43,7 @@ pub enum Op {
     UpdateUserSettings,
     AssociatePhoneNumberWithUser,
     DisassociatePhoneNumberFromUser,
-    // Rooms and their memberships
+    // Rooms, their memberships and messages (`api::rooms`)
     CreateRoom,
     GetRoom,
     ListRooms,
@@ -56,7 +56,7 @@ pub enum Op {
     DeleteRoomMembership,
     RedactRoomMessage,
     RedactConversationMessage,
-    // Bots and their events
+    // Bots and their events (`api::bots`)
     CreateBot,
     GetBot,
     ListBots,
@@ -454,29 +454,29 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         Op::UpdateUserSettings => users::update_user_settings(call).await,
         Op::AssociatePhoneNumberWithUser => users::associate_phone_number(call).await,
         Op::DisassociatePhoneNumberFromUser => users::disassociate_phone_number(call).await,
+        Op::CreateRoom => rooms::create_room(call).await,
+        Op::GetRoom => rooms::get_room(call).await,
+        Op::ListRooms => rooms::list_rooms(call).await,
+        Op::UpdateRoom => rooms::update_room(call).await,
+        Op::DeleteRoom => rooms::delete_room(call).await,
+        Op::CreateRoomMembership => rooms::create_room_membership(call).await,
+        Op::BatchCreateRoomMembership => rooms::batch_create_room_membership(call).await,
+        Op::ListRoomMemberships => rooms::list_room_memberships(call).await,
+        Op::UpdateRoomMembership => rooms::update_room_membership(call).await,
+        Op::DeleteRoomMembership => rooms::delete_room_membership(call).await,
+        Op::RedactRoomMessage => rooms::redact_room_message(call).await,
+        Op::RedactConversationMessage => rooms::redact_conversation_message(call).await,
+        Op::CreateBot => bots::create_bot(call).await,
+        Op::GetBot => bots::get_bot(call).await,
+        Op::ListBots => bots::list_bots(call).await,
+        Op::UpdateBot => bots::update_bot(call).await,
+        Op::RegenerateSecurityToken => bots::regenerate_security_token(call).await,
+        Op::PutEventsConfiguration => bots::put_events_configuration(call).await,
+        Op::GetEventsConfiguration => bots::get_events_configuration(call).await,
+        Op::DeleteEventsConfiguration => bots::delete_events_configuration(call).await,
         // Not served yet: each is answered as the service would answer an unknown action.
         Op::AssociateSigninDelegateGroupsWithAccount
         | Op::DisassociateSigninDelegateGroupsFromAccount
-        | Op::CreateRoom
-        | Op::GetRoom
-        | Op::ListRooms
-        | Op::UpdateRoom
-        | Op::DeleteRoom
-        | Op::CreateRoomMembership
-        | Op::BatchCreateRoomMembership
-        | Op::ListRoomMemberships
-        | Op::UpdateRoomMembership
-        | Op::DeleteRoomMembership
-        | Op::RedactRoomMessage
-        | Op::RedactConversationMessage
-        | Op::CreateBot
-        | Op::GetBot
-        | Op::ListBots
-        | Op::UpdateBot
-        | Op::RegenerateSecurityToken
-        | Op::PutEventsConfiguration
-        | Op::GetEventsConfiguration
-        | Op::DeleteEventsConfiguration
         | Op::SearchAvailablePhoneNumbers
         | Op::ListSupportedPhoneNumberCountries
         | Op::CreatePhoneNumberOrder
@@ -502,8 +502,8 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// The answer to an operation of the model that Belfry does not serve yet.
 fn not_served(op: Op) -> ApiError {
     ApiError::bad_request(format!(
-        "{} is not supported by this server (Belfry serves the Amazon Chime account and user \
-         operations)",
+        "{} is not supported by this server (Belfry serves the Amazon Chime account, user, room \
+         and bot operations)",
         op.name()
     ))
 }

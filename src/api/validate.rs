@@ -113,6 +113,11 @@ impl Violations {
         ));
     }
 
+    /// A rule of the service's that no shape states (the value is not echoed).
+    pub fn violated(&mut self, member: &str, constraint: &str) {
+        self.push("Value".into(), member, constraint);
+    }
+
     /// A required member is absent.
     pub fn missing(&mut self, member: &str) {
         self.push("Value null".into(), member, "Member must not be null");

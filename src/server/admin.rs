@@ -4,7 +4,11 @@
 //! | request | what it does |
 //! |---|---|
 //! | `GET /_belfry/health` | `200 {"status":"ok"}`, or 503 when the store does not answer (no credential needed) |
-//! | `POST /_belfry/reset` | deletes every account, user and phone number; keys stay (204) |
+//! | `POST /_belfry/reset` | deletes every account with its users, phone numbers, rooms, bots and messages; keys stay (204) |
+//! | `POST /_belfry/accounts/{accountId}/rooms/{roomId}/messages` | posts `{"SenderId":"<member id>","Content":"..."}` into the room (201 `{"Message":{...},"MentionedBots":[...]}`); bots it @mentions get the `Mention` event ([`crate::events`]) |
+//! | `GET /_belfry/accounts/{accountId}/rooms/{roomId}/messages` | the room's messages, oldest first (`{"Messages":[...]}`; a redacted one has `"Redacted":true` and no `Content`) |
+//! | `POST /_belfry/accounts/{accountId}/conversations` | starts a conversation between users of the account, `{"MemberIds":[...]}` (201 `{"Conversation":{...}}`) |
+//! | `POST`/`GET /_belfry/accounts/{accountId}/conversations/{conversationId}/messages` | as for a room |
 //! | `GET /_belfry/faults` | the fault rules, `{"rules":[{"id":1,...}]}` |
 //! | `POST /_belfry/faults` | adds a rule (a JSON [`FaultRule`]), answers 201 `{"id":N}` |
 //! | `DELETE /_belfry/faults` | removes every rule (204) |
@@ -13,13 +17,17 @@
 //! Every call but health needs `Authorization: Bearer <admin token>`; a server started without
 //! an admin token answers them 404, as if they did not exist. Errors use the Chime error shape.
 
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::faults::{FaultRule, Faults};
-use crate::api::Reply;
+use crate::api::{Reply, decode_body};
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::events::BotEvents;
+use crate::store::{Conversation, Discussion, Message, Store};
+use crate::time::iso8601_millis;
 
 /// The path prefix of the admin API.
 pub const PREFIX: &str = "/_belfry/";
@@ -28,6 +36,8 @@ pub const PREFIX: &str = "/_belfry/";
 pub struct Admin<'a> {
     pub store: &'a Store,
     pub faults: &'a Faults,
+    /// Where the events of posted messages go.
+    pub events: &'a BotEvents,
     /// The bearer token admin calls must present; `None` turns the admin API off.
     pub token: Option<&'a str>,
 }
@@ -89,10 +99,79 @@ impl Admin<'_> {
                     Err(ApiError::not_found(format!("No fault rule {id}")))
                 }
             }
-            _ => Err(ApiError::not_found(format!(
-                "No admin call {method} {path}"
-            ))),
+            (method, rest) if rest.starts_with("accounts/") => {
+                self.discussions(method, rest, body).await
+            }
+            _ => Err(no_call(method, path)),
         }
+    }
+
+    /// The calls on rooms' and conversations' messages: `rest` is
+    /// `accounts/{accountId}/(rooms|conversations)/...`.
+    async fn discussions(&self, method: &str, rest: &str, body: &[u8]) -> Result<Reply, ApiError> {
+        let segments: Vec<String> = rest
+            .split('/')
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match (method, segments.as_slice()) {
+            ("POST", ["accounts", account_id, "conversations"]) => {
+                let body: NewConversation = decode_body(body)?;
+                let conversation = self
+                    .store
+                    .create_conversation(account_id, &body.member_ids.unwrap_or_default())
+                    .await?;
+                let body = json!({ "Conversation": conversation_json(&conversation) });
+                Ok(Reply::json(201, body.to_string()))
+            }
+            (_, ["accounts", account_id, kind, id, "messages"]) => {
+                let discussion = match *kind {
+                    "rooms" => Discussion::Room(id),
+                    "conversations" => Discussion::Conversation(id),
+                    _ => return Err(no_call(method, rest)),
+                };
+                match method {
+                    "POST" => self.post_message(account_id, discussion, body).await,
+                    "GET" => {
+                        let messages = self.store.list_messages(account_id, discussion).await?;
+                        let messages: Vec<_> = messages.iter().map(message_json).collect();
+                        Ok(Reply::json(
+                            200,
+                            json!({ "Messages": messages }).to_string(),
+                        ))
+                    }
+                    _ => Err(no_call(method, rest)),
+                }
+            }
+            _ => Err(no_call(method, rest)),
+        }
+    }
+
+    async fn post_message(
+        &self,
+        account_id: &str,
+        discussion: Discussion<'_>,
+        body: &[u8],
+    ) -> Result<Reply, ApiError> {
+        let body: NewMessage = decode_body(body)?;
+        let (Some(sender_id), Some(content)) = (body.sender_id, body.content) else {
+            return Err(ApiError::bad_request(
+                "A message needs SenderId (a member of the room or conversation) and Content",
+            ));
+        };
+        let posted = self
+            .store
+            .post_message(account_id, discussion, &sender_id, &content)
+            .await?;
+        self.events.message_posted(&posted);
+        let mentioned: Vec<&str> = posted
+            .bots
+            .iter()
+            .filter(|bot| crate::events::mentions(&content, bot))
+            .map(|bot| bot.bot_id.as_str())
+            .collect();
+        let body = json!({ "Message": message_json(&posted.message), "MentionedBots": mentioned });
+        Ok(Reply::json(201, body.to_string()))
     }
 
     async fn health(&self) -> Result<Reply, ApiError> {
@@ -122,4 +201,45 @@ impl Admin<'_> {
             Err(ApiError::unauthorized("The admin token is not valid"))
         }
     }
+}
+
+fn no_call(method: &str, path: &str) -> ApiError {
+    ApiError::not_found(format!("No admin call {method} {path}"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NewConversation {
+    member_ids: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NewMessage {
+    sender_id: Option<String>,
+    content: Option<String>,
+}
+
+fn message_json(message: &Message) -> serde_json::Value {
+    let mut json = json!({
+        "MessageId": message.message_id,
+        "DiscussionType": message.discussion_type,
+        "DiscussionId": message.discussion_id,
+        "SenderId": message.sender_id,
+        "Redacted": message.redacted,
+        "CreatedTimestamp": iso8601_millis(message.created_ms),
+    });
+    if let Some(content) = &message.content {
+        json["Content"] = content.as_str().into();
+    }
+    json
+}
+
+fn conversation_json(conversation: &Conversation) -> serde_json::Value {
+    json!({
+        "ConversationId": conversation.conversation_id,
+        "AccountId": conversation.account_id,
+        "MemberIds": conversation.member_ids,
+        "CreatedTimestamp": iso8601_millis(conversation.created_ms),
+    })
 }

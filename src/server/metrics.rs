@@ -13,6 +13,7 @@
 //! | `belfry_faults_injected_total` | counter | `operation`, `effect` |
 //! | `belfry_store_connections` | gauge | `state` (`idle`, `in_use`) |
 //! | `belfry_store_max_connections` | gauge | |
+//! | `belfry_bot_events_total` | counter | `outcome` (`delivered`, `failed`, `not_sent`) |
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -23,6 +24,9 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 
+use std::sync::atomic::Ordering;
+
+use crate::events::EventStats;
 use crate::store::PoolStats;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
@@ -111,9 +115,18 @@ impl Metrics {
         });
     }
 
-    /// The Prometheus text exposition, with the pool's usage read now.
-    pub fn render(&self, pool: PoolStats) -> String {
+    /// The Prometheus text exposition, with the pool's usage and the bot events' counts read
+    /// now.
+    pub fn render(&self, pool: PoolStats, events: &EventStats) -> String {
         with_local_recorder(&self.recorder, || {
+            for (outcome, count) in [
+                ("delivered", &events.delivered),
+                ("failed", &events.failed),
+                ("not_sent", &events.not_sent),
+            ] {
+                counter!("belfry_bot_events_total", "outcome" => outcome)
+                    .absolute(count.load(Ordering::Relaxed));
+            }
             gauge!("belfry_store_connections", "state" => "idle").set(pool.idle as f64);
             gauge!("belfry_store_connections", "state" => "in_use")
                 .set(pool.size.saturating_sub(pool.idle) as f64);
@@ -134,11 +147,20 @@ mod tests {
         m.request("ListUsers", 200, Duration::from_millis(4));
         m.request("GetUser", 404, Duration::from_millis(1));
         m.throttled();
-        let text = m.render(PoolStats {
-            size: 3,
-            idle: 1,
-            max: 8,
-        });
+        let events = EventStats::default();
+        events.failed.fetch_add(2, Ordering::Relaxed);
+        let text = m.render(
+            PoolStats {
+                size: 3,
+                idle: 1,
+                max: 8,
+            },
+            &events,
+        );
+        assert!(
+            text.contains(r#"belfry_bot_events_total{outcome="failed"} 2"#),
+            "{text}"
+        );
         assert!(
             text.contains(r#"belfry_requests_total{operation="ListUsers",status="200"} 2"#),
             "{text}"
@@ -162,7 +184,8 @@ mod tests {
             idle: 0,
             max: 1,
         };
-        assert!(a.render(stats).contains("belfry_requests_total"));
-        assert!(!b.render(stats).contains("belfry_requests_total"));
+        let events = EventStats::default();
+        assert!(a.render(stats, &events).contains("belfry_requests_total"));
+        assert!(!b.render(stats, &events).contains("belfry_requests_total"));
     }
 }

@@ -43,6 +43,7 @@ use throttle::{Admission, Rate, Throttle};
 use crate::api::{self, Call, Op, Query, Reply};
 use crate::auth::{KeyRing, sigv4};
 use crate::error::ApiError;
+use crate::events::BotEvents;
 use crate::store::{AccessKey, Location, Store};
 use crate::token::PageTokens;
 
@@ -147,6 +148,7 @@ struct App {
     throttle: Option<Throttle>,
     faults: Faults,
     metrics: Metrics,
+    events: BotEvents,
     admin_token: Option<String>,
     body_read_timeout: Duration,
 }
@@ -202,6 +204,7 @@ impl Server {
             throttle,
             faults,
             metrics: Metrics::new(),
+            events: BotEvents::new(),
             admin_token: options.admin_token.filter(|t| !t.is_empty()),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         });
@@ -342,7 +345,10 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     if method == "GET" && path == "/metrics" {
-        let mut response = Response::new(Body::from(app.metrics.render(app.store.pool_stats())));
+        let mut response = Response::new(Body::from(
+            app.metrics
+                .render(app.store.pool_stats(), app.events.stats()),
+        ));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -392,6 +398,7 @@ async fn serve_admin(app: &App, request: Request) -> Result<Reply, ApiError> {
     let admin = Admin {
         store: &app.store,
         faults: &app.faults,
+        events: &app.events,
         token: app.admin_token.as_deref(),
     };
     admin

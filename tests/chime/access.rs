@@ -184,17 +184,31 @@ async fn read_only_key_is_forbidden_any_write_even_unsupported_ones() {
     let reader = server.client_for(&key);
     let f = service_error(
         reader
-            .create_room()
+            .put_retention_settings()
             .account_id(&account)
-            .name("room")
+            .retention_settings(aws_sdk_chime::types::RetentionSettings::builder().build())
             .send()
             .await,
     );
-    assert!(f.err.is_forbidden_exception(), "CreateRoom: {:?}", f.err);
+    assert!(
+        f.err.is_forbidden_exception(),
+        "PutRetentionSettings: {:?}",
+        f.err
+    );
     f.assert_wire(403, "ForbiddenException", "Forbidden");
     // An unsupported read is still a BadRequest for a read-only key.
-    let f = service_error(reader.list_rooms().account_id(&account).send().await);
-    assert!(f.err.is_bad_request_exception(), "ListRooms: {:?}", f.err);
+    let f = service_error(
+        reader
+            .get_retention_settings()
+            .account_id(&account)
+            .send()
+            .await,
+    );
+    assert!(
+        f.err.is_bad_request_exception(),
+        "GetRetentionSettings: {:?}",
+        f.err
+    );
 }
 
 #[tokio::test]

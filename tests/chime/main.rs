@@ -12,6 +12,8 @@
 //!   1,000 users, walks under concurrent writes, and earlier tokens seeing later changes.
 //! - `user_settings`: GetUserSettings and UpdateUserSettings.
 //! - `phone_numbers`: AssociatePhoneNumberWithUser and DisassociatePhoneNumberFromUser.
+//! - `rooms`: rooms, memberships (alone and in batches), limits, message redaction, tenancy.
+//! - `bots`: bots, their events configurations, and the Mention event at a bot's endpoint.
 //! - `access`: authentication, read-only keys and tenancy, operation by operation and
 //!   table-driven over every served operation.
 //! - `protocol`: request ids, the modeled status codes on the wire, unsupported operations.
@@ -25,9 +27,11 @@ mod common;
 mod access;
 mod account_settings;
 mod accounts;
+mod bots;
 mod list_users;
 mod phone_numbers;
 mod protocol;
+mod rooms;
 mod user_actions;
 mod user_settings;
 mod user_updates;

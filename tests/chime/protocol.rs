@@ -176,27 +176,45 @@ async fn lifecycle_operations_answer_their_modeled_status_on_the_wire() {
 async fn unsupported_operations_are_bad_requests() {
     let server = TestServer::start().await;
     let client = server.client();
-    let account = server.account("Rooms").await;
+    let account = server.account("Retention").await;
 
-    let f = service_error(client.list_rooms().account_id(&account).send().await);
-    assert!(f.err.is_bad_request_exception(), "ListRooms: {:?}", f.err);
+    let f = service_error(
+        client
+            .get_retention_settings()
+            .account_id(&account)
+            .send()
+            .await,
+    );
+    assert!(
+        f.err.is_bad_request_exception(),
+        "GetRetentionSettings: {:?}",
+        f.err
+    );
     f.assert_wire(400, "BadRequestException", "BadRequest");
     assert!(
         f.message().contains("not supported by this server"),
         "{}",
         f.message()
     );
-    assert!(f.message().contains("ListRooms"), "{}", f.message());
+    assert!(
+        f.message().contains("GetRetentionSettings"),
+        "{}",
+        f.message()
+    );
 
     let f = service_error(
         client
-            .create_room()
-            .account_id(&account)
-            .name("room")
+            .create_phone_number_order()
+            .product_type(aws_sdk_chime::types::PhoneNumberProductType::BusinessCalling)
+            .e164_phone_numbers("+12065550100")
             .send()
             .await,
     );
-    assert!(f.err.is_bad_request_exception(), "CreateRoom: {:?}", f.err);
+    assert!(
+        f.err.is_bad_request_exception(),
+        "CreatePhoneNumberOrder: {:?}",
+        f.err
+    );
     assert!(f.message().contains("not supported"), "{}", f.message());
 
     let f = service_error(client.list_phone_numbers().send().await);
@@ -218,17 +236,18 @@ async fn unsupported_operations_are_named_and_refused_after_authentication() {
     async fn unsupported(client: &Client, a: &str) -> Vec<(&'static str, WireOutcome)> {
         vec![
             (
-                "ListRooms",
-                wire_outcome(client.list_rooms().account_id(a).send().await),
+                "GetRetentionSettings",
+                wire_outcome(client.get_retention_settings().account_id(a).send().await),
             ),
             (
-                "CreateBot",
+                "PutRetentionSettings",
                 wire_outcome(
                     client
-                        .create_bot()
+                        .put_retention_settings()
                         .account_id(a)
-                        .display_name("bot")
-                        .domain("example.com")
+                        .retention_settings(
+                            aws_sdk_chime::types::RetentionSettings::builder().build(),
+                        )
                         .send()
                         .await,
                 ),

@@ -24,13 +24,16 @@ use aws_sdk_chime::types::{
 };
 use belfry::model::{License, RegistrationStatus, UserType, email_key};
 use belfry::server::{Server, ServerOptions};
-use belfry::store::{AccessKey, Location, Store, User, generate_pin};
+use belfry::store::{AccessKey, Limits, Location, Store, User, generate_pin};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 /// The AWS account id of the root key.
 pub const ROOT_AWS_ACCOUNT: &str = "111111111111";
+
+/// The admin token of a server started by [`TestServer::start_with_admin`].
+pub const ADMIN_TOKEN: &str = "belfry-test-admin-token";
 
 // ---------------------------------------------------------------------------------------
 // Scratch stores: SQLite by default, PostgreSQL with BELFRY_TEST_BACKEND=postgres
@@ -145,9 +148,39 @@ impl TestServer {
         Self::serve(scratch, root, options).await
     }
 
+    /// A server whose admin API answers to [`ADMIN_TOKEN`] ([`TestServer::admin`]).
+    pub async fn start_with_admin() -> TestServer {
+        Self::start_with(ServerOptions {
+            admin_token: Some(ADMIN_TOKEN.to_string()),
+            ..ServerOptions::default()
+        })
+        .await
+    }
+
+    /// A server (with the admin API on) whose store has these limits on rooms, memberships
+    /// and bots.
+    pub async fn start_with_limits(limits: Limits) -> TestServer {
+        let scratch = Scratch::new().await;
+        let root = AccessKey::generate(ROOT_AWS_ACCOUNT, false);
+        let options = ServerOptions {
+            admin_token: Some(ADMIN_TOKEN.to_string()),
+            ..ServerOptions::default()
+        };
+        Self::serve_with_limits(scratch, root, options, limits).await
+    }
+
     /// Binds a server for `root` on the scratch store and spawns it.
     async fn serve(scratch: Scratch, root: AccessKey, options: ServerOptions) -> TestServer {
-        let store = scratch.open().await;
+        Self::serve_with_limits(scratch, root, options, Limits::default()).await
+    }
+
+    async fn serve_with_limits(
+        scratch: Scratch,
+        root: AccessKey,
+        options: ServerOptions,
+        limits: Limits,
+    ) -> TestServer {
+        let store = scratch.open().await.with_limits(limits);
         let options = ServerOptions {
             root_key: Some(root.clone()),
             ..options
@@ -210,6 +243,35 @@ impl TestServer {
             .await
             .expect("create account")
             .account_id
+    }
+
+    /// A call of the admin API (`path` after `/_belfry/`) with [`ADMIN_TOKEN`]: the status and
+    /// the body as JSON (`Null` when empty).
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}/_belfry/{path}", self.endpoint);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = reqwest::Client::new()
+            .request(method, url)
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("admin call answered");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("admin body");
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("admin body {text:?}: {e}"))
+        };
+        (status, json)
     }
 
     /// A raw SigV4-signed request with the root key, for checks the SDK cannot make.

@@ -128,10 +128,10 @@ def test_two_keys_of_one_aws_account_share_its_accounts(client, belfry, tenant, 
 # -- operations this server does not serve -----------------------------------------------------
 
 @pytest.mark.parametrize("operation,kwargs,name", [
-    ("list_bots", {"AccountId": "acct"}, "ListBots"),
+    ("get_retention_settings", {"AccountId": "acct"}, "GetRetentionSettings"),
     ("list_phone_numbers", {}, "ListPhoneNumbers"),
     ("get_global_settings", {}, "GetGlobalSettings"),
-    ("create_room", {"AccountId": "acct", "Name": "room"}, "CreateRoom"),
+    ("list_phone_number_orders", {}, "ListPhoneNumberOrders"),
 ])
 def test_unsupported_operation_is_bad_request_naming_it(client, account, operation, kwargs, name):
     if "AccountId" in kwargs:

@@ -1,0 +1,279 @@
+//! The bot operations: CreateBot, GetBot, ListBots, UpdateBot, RegenerateSecurityToken, and
+//! Put/Get/DeleteEventsConfiguration. Each parses and validates its input, calls the store
+//! ([`crate::store`]'s `bots.rs`) and renders its reply.
+
+use serde::Deserialize;
+
+use super::input::{RESULT_MAX_DEFAULT, RESULT_MAX_MAX, invalid_token};
+use super::validate::Violations;
+use super::{Call, Op, Reply};
+use crate::error::ApiError;
+use crate::store::{Bot, EventsConfiguration, StoreError};
+use crate::time::iso8601_millis;
+
+/// A Lambda function's ARN, as the Lambda API's `FunctionArn` pattern has it.
+const LAMBDA_ARN_PATTERN: &str = r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$";
+
+/// The `Bot` structure as JSON.
+fn bot_json(bot: &Bot) -> serde_json::Value {
+    serde_json::json!({
+        "BotId": bot.bot_id,
+        "UserId": bot.user_id(),
+        "DisplayName": bot.display_name,
+        "BotType": "ChatBot",
+        "Disabled": bot.disabled,
+        "CreatedTimestamp": iso8601_millis(bot.created_ms),
+        "UpdatedTimestamp": iso8601_millis(bot.updated_ms),
+        "BotEmail": bot.bot_email,
+        "SecurityToken": bot.security_token,
+    })
+}
+
+/// The `EventsConfiguration` structure as JSON.
+fn events_json(config: &EventsConfiguration) -> serde_json::Value {
+    let mut json = serde_json::json!({ "BotId": config.bot_id });
+    if let Some(endpoint) = &config.https_endpoint {
+        json["OutboundEventsHTTPSEndpoint"] = endpoint.as_str().into();
+    }
+    if let Some(arn) = &config.lambda_arn {
+        json["LambdaFunctionArn"] = arn.as_str().into();
+    }
+    json
+}
+
+/// The two labels every bot operation has.
+fn bot_labels<'c>(call: &'c Call<'_>, v: &mut Violations) -> (&'c str, &'c str) {
+    (
+        call.non_empty_label("accountId", v),
+        call.non_empty_label("botId", v),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateBotBody {
+    display_name: Option<String>,
+    domain: Option<String>,
+}
+
+/// `POST /accounts/{accountId}/bots`: 201 with the new `Bot`.
+pub async fn create_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: CreateBotBody = call.json()?;
+    let mut v = Violations::new();
+    let account_id = call.non_empty_label("accountId", &mut v);
+    if body.display_name.is_none() {
+        v.missing("displayName");
+    }
+    if let Some(domain) = &body.domain {
+        v.non_empty("domain", domain);
+    }
+    v.finish()?;
+    let bot = call
+        .store
+        .create_bot(
+            call.owner(),
+            account_id,
+            body.display_name.as_deref().unwrap_or_default(),
+            body.domain.as_deref(),
+        )
+        .await?;
+    let body = serde_json::json!({ "Bot": bot_json(&bot) });
+    Ok(Reply::json(201, body.to_string()))
+}
+
+/// `GET /accounts/{accountId}/bots/{botId}`.
+pub async fn get_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let (account_id, bot_id) = bot_labels(call, &mut v);
+    v.finish()?;
+    let bot = call.store.get_bot(call.owner(), account_id, bot_id).await?;
+    let body = serde_json::json!({ "Bot": bot_json(&bot) });
+    Ok(Reply::json(200, body.to_string()))
+}
+
+/// `GET /accounts/{accountId}/bots?max-results=&next-token=`.
+pub async fn list_bots(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let account_id = call.non_empty_label("accountId", &mut v);
+    let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, RESULT_MAX_DEFAULT)?;
+    v.finish()?;
+    let scope = [Op::ListBots.name(), call.owner(), account_id];
+    let after = match call.page_after(&scope, 2)?.as_deref() {
+        Some([ms, id]) => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
+        _ => None,
+    };
+    let page = call
+        .store
+        .list_bots(call.owner(), account_id, after, limit)
+        .await?;
+    let bots: Vec<serde_json::Value> = page.bots.iter().map(bot_json).collect();
+    let mut body = serde_json::json!({ "Bots": bots });
+    if let Some((ms, id)) = page.next {
+        body["NextToken"] = call.next_token(&scope, &[&ms.to_string(), &id]).into();
+    }
+    Ok(Reply::json(200, body.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateBotBody {
+    disabled: Option<bool>,
+}
+
+/// `POST /accounts/{accountId}/bots/{botId}`: disable or enable.
+pub async fn update_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: UpdateBotBody = call.json()?;
+    let mut v = Violations::new();
+    let (account_id, bot_id) = bot_labels(call, &mut v);
+    v.finish()?;
+    let bot = call
+        .store
+        .update_bot(call.owner(), account_id, bot_id, body.disabled, false)
+        .await?;
+    let body = serde_json::json!({ "Bot": bot_json(&bot) });
+    Ok(Reply::json(200, body.to_string()))
+}
+
+/// `POST /accounts/{accountId}/bots/{botId}?operation=regenerate-security-token`: the bot
+/// with a new `SecurityToken`; events are signed with it from now on.
+pub async fn regenerate_security_token(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let (account_id, bot_id) = bot_labels(call, &mut v);
+    v.finish()?;
+    let bot = call
+        .store
+        .update_bot(call.owner(), account_id, bot_id, None, true)
+        .await?;
+    let body = serde_json::json!({ "Bot": bot_json(&bot) });
+    Ok(Reply::json(200, body.to_string()))
+}
+
+/// Whether `endpoint` may receive a bot's events: an `https://` URL, or, so that a bot's own
+/// tests can run a plain receiver, an `http://` URL on a loopback host.
+fn endpoint_allowed(endpoint: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(endpoint) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => match url.host() {
+            Some(url::Host::Domain(name)) => name == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutEventsBody {
+    #[serde(rename = "OutboundEventsHTTPSEndpoint")]
+    outbound_events_https_endpoint: Option<String>,
+    lambda_function_arn: Option<String>,
+}
+
+/// `PUT /accounts/{accountId}/bots/{botId}/events-configuration`: 201 with the
+/// configuration: an HTTPS endpoint or a Lambda function ARN, exactly one of the two.
+pub async fn put_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: PutEventsBody = call.json()?;
+    let mut v = Violations::new();
+    let (account_id, bot_id) = bot_labels(call, &mut v);
+    let endpoint = body.outbound_events_https_endpoint.as_deref();
+    let arn = body.lambda_function_arn.as_deref();
+    match (endpoint, arn) {
+        (Some(_), Some(_)) => v.violated(
+            "outboundEventsHTTPSEndpoint",
+            "Member must not be given with lambdaFunctionArn: choose one",
+        ),
+        (None, None) => v.violated(
+            "outboundEventsHTTPSEndpoint",
+            "One of outboundEventsHTTPSEndpoint and lambdaFunctionArn is required",
+        ),
+        _ => {}
+    }
+    if let Some(endpoint) = endpoint
+        && !endpoint_allowed(endpoint)
+    {
+        v.violated(
+            "outboundEventsHTTPSEndpoint",
+            "Member must be an https:// URL (or http:// on a loopback host)",
+        );
+    }
+    if let Some(arn) = arn {
+        v.pattern("lambdaFunctionArn", arn, LAMBDA_ARN_PATTERN, true);
+    }
+    v.finish()?;
+    let config = call
+        .store
+        .set_events_configuration(call.owner(), account_id, bot_id, endpoint, arn)
+        .await?;
+    let body = serde_json::json!({ "EventsConfiguration": events_json(&config) });
+    Ok(Reply::json(201, body.to_string()))
+}
+
+/// `GET /accounts/{accountId}/bots/{botId}/events-configuration`; NotFound when the bot has
+/// none.
+pub async fn get_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let (account_id, bot_id) = bot_labels(call, &mut v);
+    v.finish()?;
+    let config = call
+        .store
+        .events_configuration(call.owner(), account_id, bot_id)
+        .await?;
+    let body = serde_json::json!({ "EventsConfiguration": events_json(&config) });
+    Ok(Reply::json(200, body.to_string()))
+}
+
+/// `DELETE /accounts/{accountId}/bots/{botId}/events-configuration`: 204, also when there was
+/// none. The model gives this operation no NotFoundException, so an unknown account or bot
+/// is the modeled BadRequestException.
+pub async fn delete_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let mut v = Violations::new();
+    let (account_id, bot_id) = bot_labels(call, &mut v);
+    v.finish()?;
+    call.store
+        .set_events_configuration(call.owner(), account_id, bot_id, None, None)
+        .await
+        .map_err(|e| match e {
+            e @ StoreError::NotFound(_) => ApiError::bad_request(ApiError::from(e).message),
+            e => ApiError::from(e),
+        })?;
+    Ok(Reply::empty(204))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::validate::matches;
+
+    #[test]
+    fn events_go_to_https_or_to_a_loopback_receiver() {
+        assert!(endpoint_allowed("https://bot.example.com/events"));
+        assert!(endpoint_allowed("http://127.0.0.1:8080/events"));
+        assert!(endpoint_allowed("http://localhost/events"));
+        assert!(endpoint_allowed("http://[::1]:9/events"));
+        assert!(!endpoint_allowed("http://bot.example.com/events"));
+        assert!(!endpoint_allowed("ftp://bot.example.com/"));
+        assert!(!endpoint_allowed("not a url"));
+    }
+
+    #[test]
+    fn lambda_arns_are_function_arns() {
+        assert!(matches(
+            LAMBDA_ARN_PATTERN,
+            "arn:aws:lambda:us-east-1:111122223333:function:function-name"
+        ));
+        assert!(matches(
+            LAMBDA_ARN_PATTERN,
+            "arn:aws:lambda:us-east-1:111122223333:function:f:$LATEST"
+        ));
+        assert!(!matches(
+            LAMBDA_ARN_PATTERN,
+            "arn:aws:s3:us-east-1:111122223333:function:f"
+        ));
+        assert!(!matches(LAMBDA_ARN_PATTERN, "https://example.com"));
+    }
+}
