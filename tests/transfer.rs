@@ -1,4 +1,4 @@
-//! Import and export of an account's users (the library behind `belfry import` / `export`),
+//! Import and export of an account's users, rooms and bots (`belfry import` / `export`),
 //! checked through what aws-sdk-chime then sees, on the backend of the run.
 
 mod common;
@@ -403,4 +403,263 @@ async fn the_embedded_server_serves_the_sdk() {
             .is_err(),
         "stopped"
     );
+}
+
+/// `--data DIR` or `--database-url URL` for a `belfry` command on this store.
+fn store_args(location: &Location) -> Vec<String> {
+    match location {
+        Location::Dir(dir) => vec!["--data".into(), dir.display().to_string()],
+        Location::Url(url) => vec!["--database-url".into(), url.clone()],
+        Location::Memory => unreachable!("test stores are on disk or in PostgreSQL"),
+    }
+}
+
+/// Runs `belfry <args>` with `stdin`, returning its stdout; panics unless it succeeds.
+fn belfry(args: &[String], stdin: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_belfry"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("belfry runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "belfry {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[tokio::test]
+async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
+    use aws_sdk_chime::types::{MembershipItem, RoomMembershipRole};
+
+    let source = TestServer::start().await;
+    let client = source.client();
+    let account = source.account("Rooms source").await;
+    let users: Vec<_> = ["ada@example.com", "bob@example.com", "cy@example.com"]
+        .into_iter()
+        .map(|e| make_user(&account, e, belfry::model::UserType::PrivateUser))
+        .collect();
+    source
+        .store
+        .insert_users(ROOT_AWS_ACCOUNT, &account, &users)
+        .await
+        .unwrap();
+    let bot = client
+        .create_bot()
+        .account_id(&account)
+        .display_name("Mover")
+        .domain("example.com")
+        .send()
+        .await
+        .unwrap()
+        .bot
+        .unwrap();
+    let bot_id = bot.bot_id().unwrap().to_string();
+    client
+        .put_events_configuration()
+        .account_id(&account)
+        .bot_id(&bot_id)
+        .outbound_events_https_endpoint("https://bot.example.com/events")
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_bot()
+        .account_id(&account)
+        .display_name("Idle")
+        .send()
+        .await
+        .unwrap();
+    let mut rooms = Vec::new();
+    for (i, name) in ["Alpha", "Beta"].into_iter().enumerate() {
+        let room = client
+            .create_room()
+            .account_id(&account)
+            .name(name)
+            .send()
+            .await
+            .unwrap()
+            .room
+            .unwrap();
+        let room_id = room.room_id().unwrap().to_string();
+        let mut batch = client
+            .batch_create_room_membership()
+            .account_id(&account)
+            .room_id(&room_id)
+            .membership_item_list(
+                MembershipItem::builder()
+                    .member_id(&bot_id)
+                    .role(RoomMembershipRole::Member)
+                    .build(),
+            );
+        for user in &users[i..] {
+            batch = batch.membership_item_list(
+                MembershipItem::builder()
+                    .member_id(&user.user_id)
+                    .role(RoomMembershipRole::Administrator)
+                    .build(),
+            );
+        }
+        assert!(batch.send().await.unwrap().errors().is_empty());
+        rooms.push(room_id);
+    }
+
+    let target = TestServer::start().await;
+    let fresh = target.account("Rooms target").await;
+    let from = store_args(source.location());
+    let to = store_args(target.location());
+    let cli = |verb: &str, resource: &str, account: &str, store: &[String]| -> Vec<String> {
+        let mut args = vec![
+            verb.to_string(),
+            "--account-id".into(),
+            account.to_string(),
+            "--resource".into(),
+            resource.to_string(),
+        ];
+        args.extend(store.iter().cloned());
+        if verb == "import" {
+            args.push("-".into());
+        }
+        args
+    };
+    // Members first: users, then bots, then the rooms that name them.
+    for resource in ["users", "bots", "rooms"] {
+        let exported = belfry(&cli("export", resource, &account, &from), b"");
+        if resource == "rooms" {
+            assert_eq!(String::from_utf8_lossy(&exported).lines().count(), 2);
+        }
+        belfry(&cli("import", resource, &fresh, &to), &exported);
+    }
+
+    let theirs = target.client();
+    let listed = |c: aws_sdk_chime::Client, a: String| async move {
+        c.list_rooms()
+            .account_id(a)
+            .send()
+            .await
+            .unwrap()
+            .rooms()
+            .to_vec()
+    };
+    let (was, now) = (
+        listed(client.clone(), account.clone()).await,
+        listed(theirs.clone(), fresh.clone()).await,
+    );
+    assert_eq!(was.len(), 2);
+    for (was, now) in was.iter().zip(&now) {
+        assert_eq!(now.account_id(), Some(fresh.as_str()));
+        assert_eq!(
+            (
+                now.room_id(),
+                now.name(),
+                now.created_by(),
+                now.created_timestamp(),
+                now.updated_timestamp()
+            ),
+            (
+                was.room_id(),
+                was.name(),
+                was.created_by(),
+                was.created_timestamp(),
+                was.updated_timestamp()
+            )
+        );
+    }
+    for room in &rooms {
+        let members = |c: aws_sdk_chime::Client, a: String| {
+            let room = room.clone();
+            async move {
+                let mut m: Vec<_> = c
+                    .list_room_memberships()
+                    .account_id(a)
+                    .room_id(room)
+                    .send()
+                    .await
+                    .unwrap()
+                    .room_memberships()
+                    .iter()
+                    .map(|m| {
+                        let member = m.member().unwrap();
+                        (
+                            member.member_id().unwrap().to_string(),
+                            member.member_type().cloned(),
+                            member.email().map(str::to_string),
+                            m.role().cloned(),
+                            m.invited_by().map(str::to_string),
+                            m.updated_timestamp().cloned(),
+                        )
+                    })
+                    .collect();
+                m.sort_by(|a, b| a.0.cmp(&b.0));
+                m
+            }
+        };
+        let was = members(client.clone(), account.clone()).await;
+        assert!(was.len() >= 2);
+        assert_eq!(members(theirs.clone(), fresh.clone()).await, was);
+    }
+    let got = theirs
+        .get_bot()
+        .account_id(&fresh)
+        .bot_id(&bot_id)
+        .send()
+        .await
+        .unwrap()
+        .bot
+        .unwrap();
+    assert_eq!(
+        (
+            got.display_name(),
+            got.bot_email(),
+            got.security_token(),
+            got.created_timestamp()
+        ),
+        (
+            bot.display_name(),
+            bot.bot_email(),
+            bot.security_token(),
+            bot.created_timestamp()
+        )
+    );
+    let events = theirs
+        .get_events_configuration()
+        .account_id(&fresh)
+        .bot_id(&bot_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        events
+            .events_configuration()
+            .unwrap()
+            .outbound_events_https_endpoint(),
+        Some("https://bot.example.com/events")
+    );
+    let bots = theirs.list_bots().account_id(&fresh).send().await.unwrap();
+    assert_eq!(bots.bots().len(), 2);
+
+    // A room whose member is not in the account is a bad line, not an abort.
+    let line = format!(
+        r#"{{"Room":{{"RoomId":"{}","Name":"Ghost","CreatedBy":"x","CreatedTimestamp":"2020-01-01T00:00:00.000Z","UpdatedTimestamp":"2020-01-01T00:00:00.000Z"}},"Memberships":[{{"MemberId":"{}","Role":"Member","InvitedBy":"x","UpdatedTimestamp":"2020-01-01T00:00:00.000Z"}}]}}"#,
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4()
+    );
+    let summary = belfry::transfer::rooms::import(
+        &target.store,
+        &fresh,
+        belfry::transfer::rooms::Resource::Rooms,
+        Cursor::new(line.into_bytes()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.created, 0);
+    assert_eq!(summary.bad_count, 1);
+    assert!(summary.bad[0].1.contains("not found"), "{:?}", summary.bad);
 }

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{AnyError, StoreArgs};
 use crate::store::{PoolSettings, Store};
+use crate::transfer::rooms::Resource;
 use crate::transfer::{Format, ImportOptions, ImportSummary};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,11 +30,36 @@ impl From<FileFormat> for Format {
     }
 }
 
+/// What an import or export moves.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ResourceArg {
+    /// Users, as JSON Lines or CSV.
+    Users,
+    /// Rooms with their memberships, as JSON Lines (members must be in the account first).
+    Rooms,
+    /// Bots with their events configurations, as JSON Lines.
+    Bots,
+}
+
+impl ResourceArg {
+    fn of_rooms_module(self) -> Option<Resource> {
+        match self {
+            ResourceArg::Users => None,
+            ResourceArg::Rooms => Some(Resource::Rooms),
+            ResourceArg::Bots => Some(Resource::Bots),
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct ImportArgs {
-    /// The account every user goes to; without it, each record's AccountId names its account.
+    /// The account every user goes to; without it, each record's AccountId names its account
+    /// (rooms and bots always need it).
     #[arg(long)]
     account_id: Option<String>,
+    /// What the file holds.
+    #[arg(long, value_enum, default_value_t = ResourceArg::Users)]
+    resource: ResourceArg,
     /// The file's format [default: csv for a *.csv file, else jsonl].
     #[arg(long, value_enum)]
     format: Option<FileFormat>,
@@ -57,9 +83,12 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// The account whose users to write.
+    /// The account whose users (or rooms, or bots) to write.
     #[arg(long)]
     account_id: String,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = ResourceArg::Users)]
+    resource: ResourceArg,
     /// The output format.
     #[arg(long, value_enum, default_value_t = FileFormat::Jsonl)]
     format: FileFormat,
@@ -93,6 +122,9 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
 }
 
 pub async fn import(args: ImportArgs) -> Result<(), AnyError> {
+    if let Some(resource) = args.resource.of_rooms_module() {
+        return import_rooms_or_bots(args, resource).await;
+    }
     let stdin = args.file.as_os_str() == "-";
     let format = args.format.map(Format::from).unwrap_or_else(|| {
         match args.file.extension().and_then(|e| e.to_str()) {
@@ -148,6 +180,52 @@ pub async fn import(args: ImportArgs) -> Result<(), AnyError> {
     report(&result?, started.elapsed().as_secs_f64())
 }
 
+/// `belfry import --resource rooms|bots`: JSON Lines into one account.
+async fn import_rooms_or_bots(args: ImportArgs, resource: Resource) -> Result<(), AnyError> {
+    let account_id = args
+        .account_id
+        .as_deref()
+        .ok_or("--account-id is required to import rooms or bots")?;
+    if args.format == Some(FileFormat::Csv) {
+        return Err("rooms and bots are imported from JSON Lines only".into());
+    }
+    let input: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?,
+        )
+    };
+    let store = args.store.open().await?;
+    let started = std::time::Instant::now();
+    let result = crate::transfer::rooms::import(
+        &store,
+        account_id,
+        resource,
+        std::io::BufReader::new(input),
+    )
+    .await;
+    store.close().await;
+    let summary = result?;
+    let what = match resource {
+        Resource::Rooms => "rooms",
+        Resource::Bots => "bots",
+    };
+    for (line, reason) in &summary.bad {
+        eprintln!("line {line}: {reason}");
+    }
+    eprintln!(
+        "imported {} {what}, {} bad lines, in {:.2} s",
+        summary.created,
+        summary.bad_count,
+        started.elapsed().as_secs_f64()
+    );
+    if summary.bad_count > 0 {
+        return Err(format!("{} lines were not imported", summary.bad_count).into());
+    }
+    Ok(())
+}
+
 /// A progress bar on a terminal (by bytes of a file, or a spinner for stdin); none otherwise.
 fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
@@ -190,17 +268,32 @@ fn report(summary: &ImportSummary, secs: f64) -> Result<(), AnyError> {
 }
 
 pub async fn export(args: ExportArgs) -> Result<(), AnyError> {
+    let resource = args.resource.of_rooms_module();
+    if resource.is_some() && args.format == FileFormat::Csv {
+        return Err("rooms and bots are exported as JSON Lines only".into());
+    }
     let store = args.store.open().await?;
     let started = std::time::Instant::now();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written =
-        crate::transfer::export(&store, &args.account_id, args.format.into(), &mut out).await;
+    let written = match resource {
+        Some(resource) => {
+            crate::transfer::rooms::export(&store, &args.account_id, resource, &mut out).await
+        }
+        None => {
+            crate::transfer::export(&store, &args.account_id, args.format.into(), &mut out).await
+        }
+    };
     drop(out);
     store.close().await;
     let written = written.map_err(|e| format!("export of account {}: {e}", args.account_id))?;
     let secs = started.elapsed().as_secs_f64();
+    let what = match args.resource {
+        ResourceArg::Users => "users",
+        ResourceArg::Rooms => "rooms",
+        ResourceArg::Bots => "bots",
+    };
     eprintln!(
-        "exported {written} users in {secs:.2} s ({:.0} users/s)",
+        "exported {written} {what} in {secs:.2} s ({:.0} {what}/s)",
         written as f64 / secs.max(1e-9)
     );
     Ok(())

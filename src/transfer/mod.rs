@@ -10,6 +10,10 @@
 //!
 //! Only `PrimaryEmail` is required. Every field is checked as the service model bounds it; a bad
 //! record is reported with its line number and reason.
+//!
+//! An account's rooms and bots move as JSON Lines of their own ([`rooms`]).
+
+pub mod rooms;
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
