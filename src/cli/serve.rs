@@ -26,7 +26,8 @@ pub struct ServeArgs {
     listen: String,
     #[command(flatten)]
     store: StoreArgs,
-    /// Seed a demo account of 250 users and a demo key into an empty store (reused later).
+    /// Seed a demo account (250 users, 3 rooms, a bot) and a demo key into an empty store (reused
+    /// later).
     #[arg(long)]
     demo: bool,
     /// Access key id of a root key defined at start (with --root-secret-access-key).
