@@ -344,34 +344,30 @@ pub async fn delete_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> 
 
 /// `POST /accounts/{accountId}/rooms/{roomId}/messages/{messageId}?operation=redact`.
 pub async fn redact_room_message(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
-    let message_id = call.non_empty_label("messageId", &mut v);
-    v.finish()?;
-    call.store
-        .redact_message(
-            call.owner(),
-            account_id,
-            Discussion::Room(room_id),
-            message_id,
-        )
-        .await?;
-    Ok(Reply::empty(200))
+    redact(call, "roomId", |id| Discussion::Room(id)).await
 }
 
 /// `POST /accounts/{accountId}/conversations/{conversationId}/messages/{messageId}?operation=redact`.
 pub async fn redact_conversation_message(call: &Call<'_>) -> Result<Reply, ApiError> {
+    redact(call, "conversationId", |id| Discussion::Conversation(id)).await
+}
+
+/// Redacts the message `messageId` of the discussion the path label `label` names.
+async fn redact(
+    call: &Call<'_>,
+    label: &str,
+    discussion: for<'d> fn(&'d str) -> Discussion<'d>,
+) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
     let account_id = call.non_empty_label("accountId", &mut v);
-    let conversation_id = call.non_empty_label("conversationId", &mut v);
+    let discussion_id = call.non_empty_label(label, &mut v);
     let message_id = call.non_empty_label("messageId", &mut v);
     v.finish()?;
     call.store
         .redact_message(
             call.owner(),
             account_id,
-            Discussion::Conversation(conversation_id),
+            discussion(discussion_id),
             message_id,
         )
         .await?;
