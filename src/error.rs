@@ -173,7 +173,7 @@ impl From<StoreError> for ApiError {
                 member_id,
             }) => ApiError::not_found(format!(
                 "The member {member_id} was not found in account {account_id}: a member is a \
-                 user or a bot of the room's account."
+                 user or a bot of the same account."
             )),
             StoreError::NotFound(Missing::Membership { room_id, member_id }) => {
                 ApiError::not_found(format!(
