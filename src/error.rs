@@ -226,6 +226,10 @@ impl From<StoreError> for ApiError {
                 Rejection::NotAUser { member_id } => {
                     format!("The member {member_id} is not a user of the account.")
                 }
+                Rejection::RoleOfABot { member_id } => format!(
+                    "The member {member_id} is a bot: the member role can be updated only for \
+                     user IDs."
+                ),
             }),
             StoreError::Conflict(Conflict::Email) => {
                 ApiError::conflict("A user with this email address already exists in the account.")

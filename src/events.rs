@@ -17,7 +17,8 @@
 //! an `InboundHttpsEndpoint` to answer on; Belfry has no incoming webhooks and leaves it out.
 //!
 //! A message mentions a bot when it holds `@` followed by the bot's display name (`myBot (Bot)`),
-//! the name without its ` (Bot)` suffix, or the bot's email, compared case-insensitively.
+//! the name without its ` (Bot)` suffix, or the bot's email, compared case-insensitively, and the
+//! name is not the start of a longer one (`@myBot2` does not mention `myBot`).
 //!
 //! Delivery never holds up or fails the request that posted the message: each event is sent
 //! from a task of its own, with the service's 2-second deadline, and its outcome is counted
@@ -79,7 +80,8 @@ impl BotEvents {
         &self.stats
     }
 
-    /// Sends the `Mention` event to every bot of `posted`'s room that its message mentions,
+    /// Sends the `Mention` event to every bot of `posted`'s room that its message mentions
+    /// (the store hands over only the room's enabled bots that have an events configuration),
     /// each from a task of its own; returns how many bots it mentions.
     pub fn message_posted(&self, posted: &PostedMessage) -> usize {
         let content = posted.message.content.as_deref().unwrap_or("");
@@ -147,7 +149,15 @@ pub fn mentions(content: &str, bot: &BotHook) -> bool {
     ]
     .iter()
     .filter(|name| !name.is_empty())
-    .any(|name| content.contains(&format!("@{}", name.to_lowercase())))
+    .any(|name| {
+        let needle = format!("@{}", name.to_lowercase());
+        content.match_indices(&needle).any(|(at, _)| {
+            // The name ends where the mention does: `@myBot,` mentions myBot, `@myBot2` and
+            // `@myBotanist` do not.
+            let next = content[at + needle.len()..].chars().next();
+            !next.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+    })
 }
 
 /// The `Mention` event of a posted message.
@@ -197,6 +207,9 @@ mod tests {
         assert!(mentions("cc @myBot-chimebot@example.com", &bot()));
         assert!(!mentions("myBot without an at", &bot()));
         assert!(!mentions("@otherBot", &bot()));
+        assert!(!mentions("@myBot2 and @myBotanist are other bots", &bot()));
+        assert!(mentions("@myBotanist, and then @myBot.", &bot()));
+        assert!(mentions("@mybot", &bot()));
     }
 
     #[test]

@@ -20,19 +20,22 @@
 //!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`]) with
 //!   its operations' handlers.
 //! * [`store`]: accounts, users, rooms, bots, messages, keys and phone numbers in SQL (SQLite
-//!   or PostgreSQL), one
-//!   file per resource as in `api/`, numbered schema migrations ([`store::migrations`]); it
-//!   knows nothing of HTTP. [`store::StoreError`] names what was missing or collided.
+//!   or PostgreSQL); it knows nothing of HTTP. One file per resource as in `api/` (`accounts`,
+//!   `users`, `rooms`, `bots`, `keys`), then what they share: numbered schema migrations
+//!   ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
+//!   served user list pages (`page_cache`), the bulk upsert of `belfry import` (`import`), and
+//!   [`store::StoreError`], which names what was missing or collided.
 //! * [`error`]: the one error type of the wire ([`error::ApiError`]), and the one conversion
 //!   from the store's errors into it.
 //! * [`model`]: the wire enums of the model (License, UserType, ...) and the email key.
 //! * [`token`]: signed, self-contained page tokens; [`time`]: ISO 8601 timestamps.
 //! * [`events`]: the events Belfry sends a chat bot's endpoint when a message mentions it.
-//! * [`transfer`]: an account's users as JSON Lines or CSV (`belfry import`/`export`);
-//!   [`demo`]: the demo account of `serve --demo`; [`embedded`]: an in-memory server inside a
-//!   Rust test.
-//! * [`cli`]: the `belfry` command over all of this (`src/main.rs` only calls
-//!   [`cli::run`]), with the config file of `belfry serve` ([`cli::config`]).
+//! * [`transfer`]: an account's users as JSON Lines or CSV, and its rooms and bots as JSON
+//!   Lines ([`transfer::rooms`]), for `belfry import`/`export`; [`demo`]: the demo account of
+//!   `serve --demo`; [`embedded`]: an in-memory server inside a Rust test.
+//! * [`cli`]: the `belfry` command over all of this (`src/main.rs` only calls [`cli::run`]):
+//!   `serve` with its config file ([`cli::config`]), `keys create`, and `import`/`export` with
+//!   their progress and summary lines.
 
 pub mod api;
 pub mod auth;

@@ -59,7 +59,9 @@ impl Admin<'_> {
         match (method, rest) {
             ("POST", "reset") => {
                 self.store.wipe().await?;
-                tracing::info!("admin reset: every account, user and phone number deleted");
+                tracing::info!(
+                    "admin reset: every account with its users, phone numbers, rooms, bots and messages deleted"
+                );
                 Ok(Reply::empty(204))
             }
             ("GET", "faults") => {

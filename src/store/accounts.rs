@@ -193,14 +193,9 @@ impl Store {
             .iter()
             .map(account_from_row)
             .collect::<Result<Vec<_>>>()?;
-        let next = if accounts.len() > limit {
-            accounts.truncate(limit);
-            accounts
-                .last()
-                .map(|a| (a.created_ms, a.account_id.clone()))
-        } else {
-            None
-        };
+        let next = super::page_end(&mut accounts, limit, |a| {
+            (a.created_ms, a.account_id.clone())
+        });
         Ok(AccountPage { accounts, next })
     }
 }

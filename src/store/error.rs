@@ -88,6 +88,8 @@ pub enum Rejection {
     SenderNotMember { sender_id: String },
     /// A conversation's members are users of its account.
     NotAUser { member_id: String },
+    /// Only a user's role in a room can change, not a bot's.
+    RoleOfABot { member_id: String },
 }
 
 /// Why a store call failed.

@@ -116,6 +116,18 @@ fn email_keys_param<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The last step of a keyset page: `items` were read with `LIMIT limit + 1`, so one more than
+/// `limit` means another page follows. Keeps the first `limit` items and returns the key of the
+/// last one kept (where the next page starts after), or `None` on the last page.
+fn page_end<T, K>(items: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Option<K> {
+    if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(key)
+    } else {
+        None
+    }
+}
+
 /// A transaction on the store's pool.
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 

@@ -344,12 +344,7 @@ impl Store {
             .fetch_all(&self.reads)
             .await?;
         let mut rooms = rows.iter().map(room_from_row).collect::<Result<Vec<_>>>()?;
-        let next = if rooms.len() > limit {
-            rooms.truncate(limit);
-            rooms.last().map(|r| (r.created_ms, r.room_id.clone()))
-        } else {
-            None
-        };
+        let next = super::page_end(&mut rooms, limit, |r| (r.created_ms, r.room_id.clone()));
         Ok(RoomPage { rooms, next })
     }
 
@@ -595,12 +590,7 @@ impl Store {
             .iter()
             .map(membership_from_row)
             .collect::<Result<Vec<_>>>()?;
-        let next = if memberships.len() > limit {
-            memberships.truncate(limit);
-            memberships.last().map(|m| m.member.member_id.clone())
-        } else {
-            None
-        };
+        let next = super::page_end(&mut memberships, limit, |m| m.member.member_id.clone());
         Ok(MembershipPage { memberships, next })
     }
 
@@ -616,6 +606,23 @@ impl Store {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
         Self::room_in_tx(&mut tx, account_id, room_id).await?;
+        let member_type: Option<String> = sqlx::query_scalar(
+            "SELECT member_type FROM room_memberships WHERE room_id = $1 AND member_id = $2",
+        )
+        .bind(room_id)
+        .bind(member_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match member_type.as_deref() {
+            None => return Err(no_membership(room_id, member_id)),
+            // "The member role can be updated only for user IDs." (the model's documentation)
+            Some("Bot") if role.is_some() => {
+                return Err(StoreError::Rejected(Rejection::RoleOfABot {
+                    member_id: member_id.to_string(),
+                }));
+            }
+            Some(_) => {}
+        }
         let done = sqlx::query(
             "UPDATE room_memberships SET role = COALESCE($1, role),
                 updated_ms = CASE WHEN $1 IS NULL THEN updated_ms ELSE $2 END
@@ -901,6 +908,7 @@ impl Store {
                      FROM room_memberships m JOIN bots b ON b.bot_id = m.member_id
                      WHERE m.room_id = $1 AND m.member_type = 'Bot' AND b.account_id = $2
                        AND b.disabled = 0
+                       AND (b.events_https_endpoint IS NOT NULL OR b.events_lambda_arn IS NOT NULL)
                      ORDER BY b.bot_id",
                 )
                 .bind(room_id)
