@@ -576,3 +576,272 @@ def test_redact_conversation_message(admin_server):
         client.redact_conversation_message(AccountId=acct, ConversationId=UNKNOWN_MEMBER_ID,
                                            MessageId=hello["MessageId"])
     expect_error(e, "NotFoundException", 404)
+
+
+# -- what a role, a suspension and a reset do to rooms and bots --------------------------------
+
+def test_only_a_users_role_in_a_room_can_change(client, account):
+    acct = account["AccountId"]
+    bot = client.create_bot(AccountId=acct, DisplayName="Roles")["Bot"]
+    client.put_events_configuration(AccountId=acct, BotId=bot["BotId"],
+                                    OutboundEventsHTTPSEndpoint="https://bot.example.com/e")
+    user = client.create_user(AccountId=acct, Email=email("role"))["User"]
+    rid = client.create_room(AccountId=acct, Name=unique("Roles"))["Room"]["RoomId"]
+    for member in (bot["BotId"], user["UserId"]):
+        client.create_room_membership(AccountId=acct, RoomId=rid, MemberId=member)
+
+    # "The member role can be updated only for user IDs." (the model's documentation)
+    with pytest.raises(client.exceptions.BadRequestException) as e:
+        client.update_room_membership(AccountId=acct, RoomId=rid, MemberId=bot["BotId"],
+                                      Role="Administrator")
+    expect_error(e, "BadRequestException", 400)
+    promoted = client.update_room_membership(AccountId=acct, RoomId=rid, MemberId=user["UserId"],
+                                             Role="Administrator")["RoomMembership"]
+    assert promoted["Role"] == "Administrator"
+    _, memberships = all_memberships(client, AccountId=acct, RoomId=rid)
+    assert {m["Member"]["MemberId"]: m["Role"] for m in memberships} == \
+        {bot["BotId"]: "Member", user["UserId"]: "Administrator"}
+
+
+def test_a_suspended_user_stays_a_member_of_their_rooms(client, account):
+    acct = account["AccountId"]
+    user = client.create_user(AccountId=acct, Email=email("away"))["User"]
+    rid = client.create_room(AccountId=acct, Name=unique("Away"))["Room"]["RoomId"]
+    client.create_room_membership(AccountId=acct, RoomId=rid, MemberId=user["UserId"],
+                                  Role="Administrator")
+    _, before = all_memberships(client, AccountId=acct, RoomId=rid)
+
+    resp = client.batch_suspend_user(AccountId=acct, UserIdList=[user["UserId"]])
+    assert resp["UserErrors"] == []
+    assert client.get_user(AccountId=acct, UserId=user["UserId"])["User"][
+        "UserRegistrationStatus"] == "Suspended"
+    _, during = all_memberships(client, AccountId=acct, RoomId=rid)
+    assert during == before
+    assert room_ids(client, AccountId=acct, MemberId=user["UserId"]) == [rid]
+
+    client.batch_unsuspend_user(AccountId=acct, UserIdList=[user["UserId"]])
+    _, after = all_memberships(client, AccountId=acct, RoomId=rid)
+    assert after == before
+
+
+def test_reset_deletes_rooms_bots_and_messages(admin_server):
+    client = chime_client(admin_server.endpoint, admin_server.create_key())
+    acct = client.create_account(Name=unique("reset"))["Account"]["AccountId"]
+    alice = client.create_user(AccountId=acct, Email=email("alice"))["User"]["UserId"]
+    bot = client.create_bot(AccountId=acct, DisplayName="Gone")["Bot"]["BotId"]
+    client.put_events_configuration(AccountId=acct, BotId=bot,
+                                    OutboundEventsHTTPSEndpoint="https://bot.example.com/e")
+    rid = client.create_room(AccountId=acct, Name=unique("Gone"))["Room"]["RoomId"]
+    for member in (alice, bot):
+        client.create_room_membership(AccountId=acct, RoomId=rid, MemberId=member)
+    post_message(admin_server, f"/_belfry/accounts/{acct}/rooms/{rid}/messages", alice, "bye")
+
+    resp = admin(admin_server, "POST", "/_belfry/reset")
+    assert resp.status_code == 204, (resp.status_code, resp.text)
+    assert client.list_accounts()["Accounts"] == []
+    # An account made after the reset starts with no rooms and no bots.
+    fresh = client.create_account(Name=unique("after-reset"))["Account"]["AccountId"]
+    assert client.list_rooms(AccountId=fresh)["Rooms"] == []
+    assert client.list_bots(AccountId=fresh)["Bots"] == []
+    # What the account had is gone, each as the modeled NotFound.
+    for call in (lambda: client.get_room(AccountId=acct, RoomId=rid),
+                 lambda: client.get_bot(AccountId=acct, BotId=bot),
+                 lambda: client.list_room_memberships(AccountId=acct, RoomId=rid)):
+        with pytest.raises(client.exceptions.NotFoundException) as e:
+            call()
+        expect_error(e, "NotFoundException", 404)
+    resp = admin(admin_server, "GET", f"/_belfry/accounts/{acct}/rooms/{rid}/messages")
+    assert resp.status_code == 404, (resp.status_code, resp.text)
+
+
+# -- bot events at an endpoint of the test's own -----------------------------------------------
+
+class Receiver:
+    """A bot's events endpoint on loopback: each POST it receives, as (headers, body)."""
+
+    def __init__(self):
+        import http.server
+        import queue
+        import threading
+
+        received = self.received = queue.Queue()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.put(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+
+    def next(self, timeout: float = 10.0) -> tuple[dict, bytes]:
+        return self.received.get(timeout=timeout)
+
+    def nothing_more(self, wait: float = 1.0) -> bool:
+        import queue
+        try:
+            self.received.get(timeout=wait)
+        except queue.Empty:
+            return True
+        return False
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def signature(token: str, timestamp: str, body: bytes) -> str:
+    import base64
+    import hashlib
+    import hmac
+    mac = hmac.new(token.encode(), timestamp.encode() + b"|" + body, hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def test_events_are_signed_with_the_regenerated_token(admin_server, receiver):
+    client = chime_client(admin_server.endpoint, admin_server.create_key())
+    acct = client.create_account(Name=unique("tokens"))["Account"]["AccountId"]
+    alice = client.create_user(AccountId=acct, Email=email("alice"))["User"]["UserId"]
+    bot = client.create_bot(AccountId=acct, DisplayName="Signer", Domain="example.com")["Bot"]
+    client.put_events_configuration(AccountId=acct, BotId=bot["BotId"],
+                                    OutboundEventsHTTPSEndpoint=receiver.url)
+    rid = client.create_room(AccountId=acct, Name=unique("Signed"))["Room"]["RoomId"]
+    for member in (alice, bot["BotId"]):
+        client.create_room_membership(AccountId=acct, RoomId=rid, MemberId=member)
+    path = f"/_belfry/accounts/{acct}/rooms/{rid}/messages"
+
+    def mention(content: str) -> tuple[dict, bytes]:
+        resp = admin(admin_server, "POST", path, {"SenderId": alice, "Content": content})
+        assert resp.status_code == 201, (resp.status_code, resp.text)
+        assert resp.json()["MentionedBots"] == [bot["BotId"]], resp.text
+        return receiver.next()
+
+    headers, body = mention("@Signer first")
+    old = bot["SecurityToken"]
+    assert headers["chime-signature"] == signature(old, headers["chime-request-timestamp"], body)
+    assert json.loads(body)["Message"] == "@Signer first"
+
+    new = client.regenerate_security_token(AccountId=acct, BotId=bot["BotId"])["Bot"][
+        "SecurityToken"]
+    assert new != old
+    headers, body = mention("@Signer second")
+    stamp = headers["chime-request-timestamp"]
+    assert headers["chime-signature"] == signature(new, stamp, body)
+    assert headers["chime-signature"] != signature(old, stamp, body)
+
+
+def test_mentions_reach_only_the_named_bot_with_a_configuration(admin_server, receiver):
+    client = chime_client(admin_server.endpoint, admin_server.create_key())
+    acct = client.create_account(Name=unique("mentions"))["Account"]["AccountId"]
+    alice = client.create_user(AccountId=acct, Email=email("alice"))["User"]["UserId"]
+    rid = client.create_room(AccountId=acct, Name=unique("Mentions"))["Room"]["RoomId"]
+    client.create_room_membership(AccountId=acct, RoomId=rid, MemberId=alice)
+    bots = {}
+    for name in ("Ops", "Ops2"):
+        bot = client.create_bot(AccountId=acct, DisplayName=name)["Bot"]
+        client.put_events_configuration(AccountId=acct, BotId=bot["BotId"],
+                                        OutboundEventsHTTPSEndpoint=receiver.url)
+        client.create_room_membership(AccountId=acct, RoomId=rid, MemberId=bot["BotId"])
+        bots[name] = bot["BotId"]
+    path = f"/_belfry/accounts/{acct}/rooms/{rid}/messages"
+
+    def mentioned(content: str) -> list[str]:
+        resp = admin(admin_server, "POST", path, {"SenderId": alice, "Content": content})
+        assert resp.status_code == 201, (resp.status_code, resp.text)
+        return sorted(resp.json()["MentionedBots"])
+
+    # `@Ops2` names Ops2 only, not Ops, whose name it begins with.
+    assert mentioned("@Ops2 deploy?") == [bots["Ops2"]]
+    assert json.loads(receiver.next()[1])["Message"] == "@Ops2 deploy?"
+    assert mentioned("@ops, and @OPS2.") == sorted(bots.values())
+    receiver.next()
+    receiver.next()
+    assert mentioned("@Opsteam is nobody") == []
+
+    # A bot whose configuration was deleted after it joined is no longer sent anything.
+    resp = client.delete_events_configuration(AccountId=acct, BotId=bots["Ops"])
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert mentioned("@Ops @Ops2 both?") == [bots["Ops2"]]
+    assert json.loads(receiver.next()[1])["Message"] == "@Ops @Ops2 both?"
+    assert receiver.nothing_more()
+
+
+# -- every modeled service error of these operations, as boto3's typed exception ---------------
+
+#: Each operation of this group with arguments that pass boto3's own checks.
+GROUP_CALLS = {
+    "CreateRoom": {"Name": "r"},
+    "GetRoom": {"RoomId": UNKNOWN_MEMBER_ID},
+    "ListRooms": {},
+    "UpdateRoom": {"RoomId": UNKNOWN_MEMBER_ID},
+    "DeleteRoom": {"RoomId": UNKNOWN_MEMBER_ID},
+    "CreateRoomMembership": {"RoomId": UNKNOWN_MEMBER_ID, "MemberId": UNKNOWN_MEMBER_ID},
+    "BatchCreateRoomMembership": {"RoomId": UNKNOWN_MEMBER_ID,
+                                  "MembershipItemList": [{"MemberId": UNKNOWN_MEMBER_ID}]},
+    "ListRoomMemberships": {"RoomId": UNKNOWN_MEMBER_ID},
+    "UpdateRoomMembership": {"RoomId": UNKNOWN_MEMBER_ID, "MemberId": UNKNOWN_MEMBER_ID},
+    "DeleteRoomMembership": {"RoomId": UNKNOWN_MEMBER_ID, "MemberId": UNKNOWN_MEMBER_ID},
+    "RedactRoomMessage": {"RoomId": UNKNOWN_MEMBER_ID, "MessageId": UNKNOWN_MEMBER_ID},
+    "RedactConversationMessage": {"ConversationId": UNKNOWN_MEMBER_ID,
+                                  "MessageId": UNKNOWN_MEMBER_ID},
+    "CreateBot": {"DisplayName": "b"},
+    "GetBot": {"BotId": UNKNOWN_MEMBER_ID},
+    "ListBots": {},
+    "UpdateBot": {"BotId": UNKNOWN_MEMBER_ID},
+    "RegenerateSecurityToken": {"BotId": UNKNOWN_MEMBER_ID},
+    "PutEventsConfiguration": {"BotId": UNKNOWN_MEMBER_ID},
+    "GetEventsConfiguration": {"BotId": UNKNOWN_MEMBER_ID},
+    "DeleteEventsConfiguration": {"BotId": UNKNOWN_MEMBER_ID},
+}
+
+#: Fault rule errors and the exception shape each answers with.
+FAULTS = {
+    "Throttled": ("ThrottledClientException", 429),
+    "ServiceUnavailable": ("ServiceUnavailableException", 503),
+    "ServiceFailure": ("ServiceFailureException", 500),
+    "Unauthorized": ("UnauthorizedClientException", 401),
+    "Forbidden": ("ForbiddenException", 403),
+}
+
+
+def test_every_modeled_service_error_arrives_typed(admin_server):
+    import botocore.session
+    from botocore import xform_name
+    from botocore.exceptions import ClientError
+
+    model = botocore.session.get_session().get_service_model("chime")
+    client = chime_client(admin_server.endpoint, admin_server.create_key())
+    acct = client.create_account(Name=unique("faults"))["Account"]["AccountId"]
+    checked = 0
+    for op, kwargs in GROUP_CALLS.items():
+        modeled = {e.name for e in model.operation_model(op).error_shapes}
+        for fault, (shape, status) in FAULTS.items():
+            if shape not in modeled:
+                continue
+            resp = admin(admin_server, "POST", "/_belfry/faults",
+                         {"operation": op, "error": fault})
+            assert resp.status_code == 201, resp.text
+            rule = resp.json()["id"]
+            call = getattr(client, xform_name(op))
+            with pytest.raises(ClientError) as e:
+                call(AccountId=acct, **kwargs)
+            assert isinstance(e.value, getattr(client.exceptions, shape)), (op, fault, e.value)
+            expect_error(e, shape, status)
+            assert admin(admin_server, "DELETE", f"/_belfry/faults/{rule}").status_code == 204
+            checked += 1
+    # Throttled is not modeled for the three events-configuration operations.
+    assert checked == 20 * 5 - 3
