@@ -41,12 +41,34 @@ fn events_json(config: &EventsConfiguration) -> serde_json::Value {
     json
 }
 
-/// The two labels every bot operation has.
+/// The `{"Bot": ...}` output of the operations that return one bot.
+fn bot_reply(status: u16, bot: &Bot) -> Reply {
+    let body = serde_json::json!({ "Bot": bot_json(bot) });
+    Reply::json(status, body.to_string())
+}
+
+/// The `{"EventsConfiguration": ...}` output of Put and GetEventsConfiguration.
+fn events_reply(status: u16, config: &EventsConfiguration) -> Reply {
+    let body = serde_json::json!({ "EventsConfiguration": events_json(config) });
+    Reply::json(status, body.to_string())
+}
+
+/// The `accountId` and `botId` labels of an operation on one bot, checked into `v` along
+/// with the operation's other members.
 fn bot_labels<'c>(call: &'c Call<'_>, v: &mut Violations) -> (&'c str, &'c str) {
     (
         call.non_empty_label("accountId", v),
         call.non_empty_label("botId", v),
     )
+}
+
+/// The same two labels for an operation that checks nothing else: a `BadRequestException`
+/// names each that is empty.
+fn bot_path<'c>(call: &'c Call<'_>) -> Result<(&'c str, &'c str), ApiError> {
+    let mut v = Violations::new();
+    let labels = bot_labels(call, &mut v);
+    v.finish()?;
+    Ok(labels)
 }
 
 #[derive(Deserialize)]
@@ -77,18 +99,14 @@ pub async fn create_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
             body.domain.as_deref(),
         )
         .await?;
-    let body = serde_json::json!({ "Bot": bot_json(&bot) });
-    Ok(Reply::json(201, body.to_string()))
+    Ok(bot_reply(201, &bot))
 }
 
 /// `GET /accounts/{accountId}/bots/{botId}`.
 pub async fn get_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let (account_id, bot_id) = bot_labels(call, &mut v);
-    v.finish()?;
+    let (account_id, bot_id) = bot_path(call)?;
     let bot = call.store.get_bot(call.owner(), account_id, bot_id).await?;
-    let body = serde_json::json!({ "Bot": bot_json(&bot) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(bot_reply(200, &bot))
 }
 
 /// `GET /accounts/{accountId}/bots?max-results=&next-token=`.
@@ -123,29 +141,23 @@ struct UpdateBotBody {
 /// `POST /accounts/{accountId}/bots/{botId}`: disable or enable.
 pub async fn update_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateBotBody = call.json()?;
-    let mut v = Violations::new();
-    let (account_id, bot_id) = bot_labels(call, &mut v);
-    v.finish()?;
+    let (account_id, bot_id) = bot_path(call)?;
     let bot = call
         .store
         .update_bot(call.owner(), account_id, bot_id, body.disabled, false)
         .await?;
-    let body = serde_json::json!({ "Bot": bot_json(&bot) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(bot_reply(200, &bot))
 }
 
 /// `POST /accounts/{accountId}/bots/{botId}?operation=regenerate-security-token`: the bot
 /// with a new `SecurityToken`; events are signed with it from now on.
 pub async fn regenerate_security_token(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let (account_id, bot_id) = bot_labels(call, &mut v);
-    v.finish()?;
+    let (account_id, bot_id) = bot_path(call)?;
     let bot = call
         .store
         .update_bot(call.owner(), account_id, bot_id, None, true)
         .await?;
-    let body = serde_json::json!({ "Bot": bot_json(&bot) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(bot_reply(200, &bot))
 }
 
 /// Whether `endpoint` may receive a bot's events: an `https://` URL, or, so that a bot's own
@@ -209,31 +221,25 @@ pub async fn put_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError
         .store
         .set_events_configuration(call.owner(), account_id, bot_id, endpoint, arn)
         .await?;
-    let body = serde_json::json!({ "EventsConfiguration": events_json(&config) });
-    Ok(Reply::json(201, body.to_string()))
+    Ok(events_reply(201, &config))
 }
 
 /// `GET /accounts/{accountId}/bots/{botId}/events-configuration`; NotFound when the bot has
 /// none.
 pub async fn get_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let (account_id, bot_id) = bot_labels(call, &mut v);
-    v.finish()?;
+    let (account_id, bot_id) = bot_path(call)?;
     let config = call
         .store
         .events_configuration(call.owner(), account_id, bot_id)
         .await?;
-    let body = serde_json::json!({ "EventsConfiguration": events_json(&config) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(events_reply(200, &config))
 }
 
 /// `DELETE /accounts/{accountId}/bots/{botId}/events-configuration`: 204, also when there was
 /// none. The model gives this operation no NotFoundException, so an unknown account or bot
 /// is the modeled BadRequestException.
 pub async fn delete_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let (account_id, bot_id) = bot_labels(call, &mut v);
-    v.finish()?;
+    let (account_id, bot_id) = bot_path(call)?;
     call.store
         .set_events_configuration(call.owner(), account_id, bot_id, None, None)
         .await

@@ -54,6 +54,36 @@ fn membership_json(m: &RoomMembership) -> serde_json::Value {
     })
 }
 
+/// The `{"Room": ...}` output of the operations that return one room.
+fn room_reply(status: u16, room: &Room) -> Reply {
+    let body = serde_json::json!({ "Room": room_json(room) });
+    Reply::json(status, body.to_string())
+}
+
+/// The `{"RoomMembership": ...}` output of the operations that return one membership.
+fn membership_reply(status: u16, membership: &RoomMembership) -> Reply {
+    let body = serde_json::json!({ "RoomMembership": membership_json(membership) });
+    Reply::json(status, body.to_string())
+}
+
+/// The `accountId` and `roomId` labels of an operation on one room, checked into `v` along
+/// with the operation's other members.
+fn room_labels<'c>(call: &'c Call<'_>, v: &mut Violations) -> (&'c str, &'c str) {
+    (
+        call.non_empty_label("accountId", v),
+        call.non_empty_label("roomId", v),
+    )
+}
+
+/// The same two labels for an operation that checks nothing else: a `BadRequestException`
+/// names each that is empty.
+fn room_path<'c>(call: &'c Call<'_>) -> Result<(&'c str, &'c str), ApiError> {
+    let mut v = Violations::new();
+    let labels = room_labels(call, &mut v);
+    v.finish()?;
+    Ok(labels)
+}
+
 /// Checks an optional `RoomMembershipRole` member.
 fn role(v: &mut Violations, member: &str, value: Option<&str>) -> Option<RoomMembershipRole> {
     value.and_then(|r| {
@@ -107,22 +137,17 @@ pub async fn create_room(call: &Call<'_>) -> Result<Reply, ApiError> {
             body.client_request_token.as_deref(),
         )
         .await?;
-    let body = serde_json::json!({ "Room": room_json(&room) });
-    Ok(Reply::json(201, body.to_string()))
+    Ok(room_reply(201, &room))
 }
 
 /// `GET /accounts/{accountId}/rooms/{roomId}`.
 pub async fn get_room(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
-    v.finish()?;
+    let (account_id, room_id) = room_path(call)?;
     let room = call
         .store
         .get_room(call.owner(), account_id, room_id)
         .await?;
-    let body = serde_json::json!({ "Room": room_json(&room) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(room_reply(200, &room))
 }
 
 /// `GET /accounts/{accountId}/rooms?member-id=&max-results=&next-token=`.
@@ -163,25 +188,18 @@ struct UpdateRoomBody {
 /// `POST /accounts/{accountId}/rooms/{roomId}`: rename.
 pub async fn update_room(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateRoomBody = call.json()?;
-    let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
-    v.finish()?;
+    let (account_id, room_id) = room_path(call)?;
     let room = call
         .store
         .update_room(call.owner(), account_id, room_id, body.name.as_deref())
         .await?;
-    let body = serde_json::json!({ "Room": room_json(&room) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(room_reply(200, &room))
 }
 
 /// `DELETE /accounts/{accountId}/rooms/{roomId}`: 204; the room's memberships and messages go
 /// with it.
 pub async fn delete_room(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
-    v.finish()?;
+    let (account_id, room_id) = room_path(call)?;
     call.store
         .delete_room(call.owner(), account_id, room_id)
         .await?;
@@ -199,8 +217,7 @@ struct MembershipBody {
 pub async fn create_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: MembershipBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
+    let (account_id, room_id) = room_labels(call, &mut v);
     match &body.member_id {
         Some(id) => v.non_empty("memberId", id),
         None => v.missing("memberId"),
@@ -222,8 +239,7 @@ pub async fn create_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> 
         )
         .await?;
     let membership = results.pop().expect("one result per item")?;
-    let body = serde_json::json!({ "RoomMembership": membership_json(&membership) });
-    Ok(Reply::json(201, body.to_string()))
+    Ok(membership_reply(201, &membership))
 }
 
 #[derive(Deserialize)]
@@ -237,8 +253,7 @@ struct BatchMembershipBody {
 pub async fn batch_create_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: BatchMembershipBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
+    let (account_id, room_id) = room_labels(call, &mut v);
     let mut items = Vec::new();
     match &body.membership_item_list {
         Some(list) => {
@@ -282,8 +297,7 @@ pub async fn batch_create_room_membership(call: &Call<'_>) -> Result<Reply, ApiE
 /// `GET /accounts/{accountId}/rooms/{roomId}/memberships?max-results=&next-token=`.
 pub async fn list_room_memberships(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
+    let (account_id, room_id) = room_labels(call, &mut v);
     let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, RESULT_MAX_DEFAULT)?;
     v.finish()?;
     let scope = [
@@ -316,8 +330,7 @@ struct UpdateMembershipBody {
 pub async fn update_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateMembershipBody = call.json()?;
     let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
+    let (account_id, room_id) = room_labels(call, &mut v);
     let member_id = call.non_empty_label("memberId", &mut v);
     let role = role(&mut v, "role", body.role.as_deref());
     v.finish()?;
@@ -325,15 +338,13 @@ pub async fn update_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> 
         .store
         .update_membership(call.owner(), account_id, room_id, member_id, role)
         .await?;
-    let body = serde_json::json!({ "RoomMembership": membership_json(&membership) });
-    Ok(Reply::json(200, body.to_string()))
+    Ok(membership_reply(200, &membership))
 }
 
 /// `DELETE /accounts/{accountId}/rooms/{roomId}/memberships/{memberId}`: 204.
 pub async fn delete_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let account_id = call.non_empty_label("accountId", &mut v);
-    let room_id = call.non_empty_label("roomId", &mut v);
+    let (account_id, room_id) = room_labels(call, &mut v);
     let member_id = call.non_empty_label("memberId", &mut v);
     v.finish()?;
     call.store
