@@ -17,6 +17,7 @@
 
 use std::io::{BufRead, Write};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{ExportError, ImportSummary};
@@ -209,6 +210,7 @@ async fn room_line(store: &Store, owner: &str, room: &Room) -> Result<RoomLine, 
     })
 }
 
+/// The time `text` names, in milliseconds; `what` names the member in the reason it is not one.
 fn timestamp(what: &str, text: &str) -> Result<i64, String> {
     parse_iso8601_millis(text).ok_or_else(|| format!("{what} {text:?} is not an ISO 8601 time"))
 }
@@ -229,10 +231,7 @@ pub async fn import(
         if line.trim().is_empty() {
             continue;
         }
-        let written = match resource {
-            Resource::Rooms => import_room(store, &owner, account_id, &line).await,
-            Resource::Bots => import_bot(store, &owner, account_id, &line).await,
-        };
+        let written = import_line(store, &owner, account_id, resource, &line).await;
         match written {
             Ok(()) => summary.created += 1,
             Err(Refusal::Line(reason)) => summary.bad_line(number, reason),
@@ -259,22 +258,63 @@ impl From<StoreError> for Refusal {
     }
 }
 
-async fn import_room(
+/// Restores the room or bot of the line `text` into the account: the line is read into the
+/// store's types first (a line that does not read is refused with the reason), then written.
+async fn import_line(
     store: &Store,
     owner: &str,
     account_id: &str,
+    resource: Resource,
     text: &str,
 ) -> Result<(), Refusal> {
-    let line: RoomLine =
-        serde_json::from_str(text).map_err(|e| Refusal::Line(format!("invalid JSON: {e}")))?;
+    match resource {
+        Resource::Rooms => {
+            let (room, memberships) = parse_line(text)
+                .and_then(|line| room_of_line(line, account_id))
+                .map_err(Refusal::Line)?;
+            store
+                .restore_room(owner, account_id, &room, &memberships)
+                .await?;
+        }
+        Resource::Bots => {
+            let (bot, events) = parse_line(text)
+                .and_then(|line| bot_of_line(line, account_id))
+                .map_err(Refusal::Line)?;
+            store
+                .restore_bot(owner, account_id, &bot, events.as_ref())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The line `text` as a `T`, or why it is not one.
+fn parse_line<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+/// A record's `CreatedTimestamp` and `UpdatedTimestamp`, in milliseconds.
+fn created_and_updated(created: &str, updated: &str) -> Result<(i64, i64), String> {
+    Ok((
+        timestamp("CreatedTimestamp", created)?,
+        timestamp("UpdatedTimestamp", updated)?,
+    ))
+}
+
+/// The room of a line, in the account `account_id`, with its memberships.
+fn room_of_line(
+    line: RoomLine,
+    account_id: &str,
+) -> Result<(Room, Vec<RestoredMembership>), String> {
     let r = &line.room;
+    let (created_ms, updated_ms) = created_and_updated(&r.created_timestamp, &r.updated_timestamp)?;
     let room = Room {
         room_id: r.room_id.clone(),
         account_id: account_id.to_string(),
         name: r.name.clone(),
         created_by: r.created_by.clone(),
-        created_ms: timestamp("CreatedTimestamp", &r.created_timestamp).map_err(Refusal::Line)?,
-        updated_ms: timestamp("UpdatedTimestamp", &r.updated_timestamp).map_err(Refusal::Line)?,
+        created_ms,
+        updated_ms,
     };
     let memberships = line
         .memberships
@@ -293,23 +333,18 @@ async fn import_room(
                 updated_ms: timestamp("UpdatedTimestamp", &m.updated_timestamp)?,
             })
         })
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(Refusal::Line)?;
-    store
-        .restore_room(owner, account_id, &room, &memberships)
-        .await?;
-    Ok(())
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((room, memberships))
 }
 
-async fn import_bot(
-    store: &Store,
-    owner: &str,
+/// The bot of a line, in the account `account_id`, with its events configuration (which
+/// holds exactly one of its two destinations).
+fn bot_of_line(
+    line: BotLine,
     account_id: &str,
-    text: &str,
-) -> Result<(), Refusal> {
-    let line: BotLine =
-        serde_json::from_str(text).map_err(|e| Refusal::Line(format!("invalid JSON: {e}")))?;
+) -> Result<(Bot, Option<EventsConfiguration>), String> {
     let b = &line.bot;
+    let (created_ms, updated_ms) = created_and_updated(&b.created_timestamp, &b.updated_timestamp)?;
     let bot = Bot {
         bot_id: b.bot_id.clone(),
         account_id: account_id.to_string(),
@@ -317,8 +352,8 @@ async fn import_bot(
         bot_email: b.bot_email.clone(),
         security_token: b.security_token.clone(),
         disabled: b.disabled,
-        created_ms: timestamp("CreatedTimestamp", &b.created_timestamp).map_err(Refusal::Line)?,
-        updated_ms: timestamp("UpdatedTimestamp", &b.updated_timestamp).map_err(Refusal::Line)?,
+        created_ms,
+        updated_ms,
     };
     let events = line.events_configuration.map(|e| EventsConfiguration {
         bot_id: bot.bot_id.clone(),
@@ -328,13 +363,10 @@ async fn import_bot(
     if let Some(e) = &events
         && e.https_endpoint.is_some() == e.lambda_arn.is_some()
     {
-        return Err(Refusal::Line(
+        return Err(
             "EventsConfiguration holds one of OutboundEventsHTTPSEndpoint and LambdaFunctionArn"
                 .into(),
-        ));
+        );
     }
-    store
-        .restore_bot(owner, account_id, &bot, events.as_ref())
-        .await?;
-    Ok(())
+    Ok((bot, events))
 }
