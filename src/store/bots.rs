@@ -7,10 +7,11 @@
 //! sends to its endpoint ([`crate::events`]).
 
 use base64::Engine;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 
-use super::{Limit, Missing, Result, Store, StoreError};
+use super::{Limit, Missing, Result, Store, StoreError, Tx};
 use crate::time::now_millis;
 
 /// A chat bot.
@@ -66,6 +67,25 @@ fn bot_from_row(row: &AnyRow) -> Result<Bot> {
         created_ms: row.try_get("created_ms")?,
         updated_ms: row.try_get("updated_ms")?,
     })
+}
+
+/// Runs `update`, an `UPDATE bots` whose last two parameters (bound here) are the account and
+/// the bot it changes; [`StoreError::no_bot`] when the account has no such bot.
+async fn update_one_bot(
+    tx: &mut Tx,
+    update: Query<'_, Any, AnyArguments>,
+    account_id: &str,
+    bot_id: &str,
+) -> Result<()> {
+    let done = update
+        .bind(account_id)
+        .bind(bot_id)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::no_bot(account_id, bot_id));
+    }
+    Ok(())
 }
 
 /// A new security token: 30 random bytes in base64, 40 characters like the service's.
@@ -176,12 +196,7 @@ impl Store {
             .fetch_all(&self.reads)
             .await?;
         let mut bots = rows.iter().map(bot_from_row).collect::<Result<Vec<_>>>()?;
-        let next = if bots.len() > limit {
-            bots.truncate(limit);
-            bots.last().map(|b| (b.created_ms, b.bot_id.clone()))
-        } else {
-            None
-        };
+        let next = super::page_end(&mut bots, limit, |b| (b.created_ms, b.bot_id.clone()));
         Ok(BotPage { bots, next })
     }
 
@@ -198,7 +213,7 @@ impl Store {
         self.lock_account(&mut tx, owner, account_id).await?;
         let token = regenerate_token.then(new_security_token);
         let changed = disabled.is_some() || token.is_some();
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE bots SET disabled = COALESCE($1, disabled),
                 security_token = COALESCE($2, security_token),
                 updated_ms = CASE WHEN CAST($3 AS BIGINT) = 1 THEN $4 ELSE updated_ms END
@@ -207,14 +222,8 @@ impl Store {
         .bind(disabled.map(i64::from))
         .bind(token)
         .bind(i64::from(changed))
-        .bind(now_millis())
-        .bind(account_id)
-        .bind(bot_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::no_bot(account_id, bot_id));
-        }
+        .bind(now_millis());
+        update_one_bot(&mut tx, update, account_id, bot_id).await?;
         let sql = format!("SELECT {BOT_COLUMNS} FROM bots WHERE account_id = $1 AND bot_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
@@ -283,19 +292,13 @@ impl Store {
     ) -> Result<EventsConfiguration> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE bots SET events_https_endpoint = $1, events_lambda_arn = $2
              WHERE account_id = $3 AND bot_id = $4",
         )
         .bind(https_endpoint)
-        .bind(lambda_arn)
-        .bind(account_id)
-        .bind(bot_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::no_bot(account_id, bot_id));
-        }
+        .bind(lambda_arn);
+        update_one_bot(&mut tx, update, account_id, bot_id).await?;
         tx.commit().await?;
         Ok(EventsConfiguration {
             bot_id: bot_id.to_string(),
