@@ -4,7 +4,6 @@
 
 use serde::Deserialize;
 
-use super::input::invalid_token;
 use super::validate::{NON_EMPTY_PATTERN, Violations};
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
@@ -92,18 +91,15 @@ pub async fn list_accounts(call: &Call<'_>) -> Result<Reply, ApiError> {
         name.unwrap_or("\0"),
         filter.user_email_key.as_deref().unwrap_or("\0"),
     ];
-    let after = match call.page_after(&scope, 2)?.as_deref() {
-        Some([ms, id]) => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
-        _ => None,
-    };
+    let after = call.created_after(&scope)?;
     let page = call
         .store
         .list_accounts(call.owner(), &filter, after, limit)
         .await?;
     let accounts: Vec<serde_json::Value> = page.accounts.iter().map(account_json).collect();
     let mut body = serde_json::json!({ "Accounts": accounts });
-    if let Some((ms, id)) = page.next {
-        body["NextToken"] = call.next_token(&scope, &[&ms.to_string(), &id]).into();
+    if let Some(next) = &page.next {
+        body["NextToken"] = call.created_token(&scope, next).into();
     }
     Ok(Reply::json(200, body.to_string()))
 }

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::input::{RESULT_MAX_DEFAULT, RESULT_MAX_MAX, invalid_token};
+use super::input::{RESULT_MAX_DEFAULT, RESULT_MAX_MAX};
 use super::validate::Violations;
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
@@ -53,24 +53,6 @@ fn events_reply(status: u16, config: &EventsConfiguration) -> Reply {
     Reply::json(status, body.to_string())
 }
 
-/// The `accountId` and `botId` labels of an operation on one bot, checked into `v` along
-/// with the operation's other members.
-fn bot_labels<'c>(call: &'c Call<'_>, v: &mut Violations) -> (&'c str, &'c str) {
-    (
-        call.non_empty_label("accountId", v),
-        call.non_empty_label("botId", v),
-    )
-}
-
-/// The same two labels for an operation that checks nothing else: a `BadRequestException`
-/// names each that is empty.
-fn bot_path<'c>(call: &'c Call<'_>) -> Result<(&'c str, &'c str), ApiError> {
-    let mut v = Violations::new();
-    let labels = bot_labels(call, &mut v);
-    v.finish()?;
-    Ok(labels)
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CreateBotBody {
@@ -104,7 +86,7 @@ pub async fn create_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
 
 /// `GET /accounts/{accountId}/bots/{botId}`.
 pub async fn get_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, bot_id) = bot_path(call)?;
+    let [account_id, bot_id] = call.path_labels(["accountId", "botId"])?;
     let bot = call.store.get_bot(call.owner(), account_id, bot_id).await?;
     Ok(bot_reply(200, &bot))
 }
@@ -116,18 +98,15 @@ pub async fn list_bots(call: &Call<'_>) -> Result<Reply, ApiError> {
     let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, RESULT_MAX_DEFAULT)?;
     v.finish()?;
     let scope = [Op::ListBots.name(), call.owner(), account_id];
-    let after = match call.page_after(&scope, 2)?.as_deref() {
-        Some([ms, id]) => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
-        _ => None,
-    };
+    let after = call.created_after(&scope)?;
     let page = call
         .store
         .list_bots(call.owner(), account_id, after, limit)
         .await?;
     let bots: Vec<serde_json::Value> = page.bots.iter().map(bot_json).collect();
     let mut body = serde_json::json!({ "Bots": bots });
-    if let Some((ms, id)) = page.next {
-        body["NextToken"] = call.next_token(&scope, &[&ms.to_string(), &id]).into();
+    if let Some(next) = &page.next {
+        body["NextToken"] = call.created_token(&scope, next).into();
     }
     Ok(Reply::json(200, body.to_string()))
 }
@@ -141,7 +120,7 @@ struct UpdateBotBody {
 /// `POST /accounts/{accountId}/bots/{botId}`: disable or enable.
 pub async fn update_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateBotBody = call.json()?;
-    let (account_id, bot_id) = bot_path(call)?;
+    let [account_id, bot_id] = call.path_labels(["accountId", "botId"])?;
     let bot = call
         .store
         .update_bot(call.owner(), account_id, bot_id, body.disabled, false)
@@ -152,7 +131,7 @@ pub async fn update_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// `POST /accounts/{accountId}/bots/{botId}?operation=regenerate-security-token`: the bot
 /// with a new `SecurityToken`; events are signed with it from now on.
 pub async fn regenerate_security_token(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, bot_id) = bot_path(call)?;
+    let [account_id, bot_id] = call.path_labels(["accountId", "botId"])?;
     let bot = call
         .store
         .update_bot(call.owner(), account_id, bot_id, None, true)
@@ -191,7 +170,7 @@ struct PutEventsBody {
 pub async fn put_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: PutEventsBody = call.json()?;
     let mut v = Violations::new();
-    let (account_id, bot_id) = bot_labels(call, &mut v);
+    let [account_id, bot_id] = call.labels(["accountId", "botId"], &mut v);
     let endpoint = body.outbound_events_https_endpoint.as_deref();
     let arn = body.lambda_function_arn.as_deref();
     match (endpoint, arn) {
@@ -227,7 +206,7 @@ pub async fn put_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError
 /// `GET /accounts/{accountId}/bots/{botId}/events-configuration`; NotFound when the bot has
 /// none.
 pub async fn get_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, bot_id) = bot_path(call)?;
+    let [account_id, bot_id] = call.path_labels(["accountId", "botId"])?;
     let config = call
         .store
         .events_configuration(call.owner(), account_id, bot_id)
@@ -239,7 +218,7 @@ pub async fn get_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError
 /// none. The model gives this operation no NotFoundException, so an unknown account or bot
 /// is the modeled BadRequestException.
 pub async fn delete_events_configuration(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, bot_id) = bot_path(call)?;
+    let [account_id, bot_id] = call.path_labels(["accountId", "botId"])?;
     call.store
         .set_events_configuration(call.owner(), account_id, bot_id, None, None)
         .await

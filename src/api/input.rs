@@ -60,6 +60,21 @@ impl Call<'_> {
         id
     }
 
+    /// The path labels `names`, each checked as the model's `NonEmptyString` into `v` along
+    /// with the operation's other members: `let [account_id, room_id] = call.labels(...)`.
+    pub fn labels<const N: usize>(&self, names: [&str; N], v: &mut Violations) -> [&str; N] {
+        names.map(|name| self.non_empty_label(name, v))
+    }
+
+    /// The path labels `names` of an operation that checks nothing else: a
+    /// `BadRequestException` names each that is empty.
+    pub fn path_labels<const N: usize>(&self, names: [&str; N]) -> Result<[&str; N], ApiError> {
+        let mut v = Violations::new();
+        let labels = self.labels(names, &mut v);
+        v.finish()?;
+        Ok(labels)
+    }
+
     /// `max-results` of a `ProfileServiceMaxResults` list, checked against the model's
     /// bounds; the default when absent.
     pub fn max_results(&self, v: &mut Violations) -> Result<usize, ApiError> {
@@ -112,6 +127,25 @@ impl Call<'_> {
     /// [`Call::page_after`]).
     pub fn next_token(&self, scope: &[&str], position: &[&str]) -> String {
         self.tokens.issue(scope, position)
+    }
+}
+
+impl Call<'_> {
+    /// [`Call::page_after`] for a list in creation order (accounts, rooms, bots): the creation
+    /// time in milliseconds and the id of the item the page continues after.
+    pub fn created_after(&self, scope: &[&str]) -> Result<Option<(i64, String)>, ApiError> {
+        match self.page_after(scope, 2)?.as_deref() {
+            Some([ms, id]) => Ok(Some((
+                ms.parse::<i64>().map_err(|_| invalid_token())?,
+                id.clone(),
+            ))),
+            _ => Ok(None),
+        }
+    }
+
+    /// [`Call::next_token`] for a list in creation order: a page ending at `(ms, id)`.
+    pub fn created_token(&self, scope: &[&str], (ms, id): &(i64, String)) -> String {
+        self.next_token(scope, &[&ms.to_string(), id])
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::input::{RESULT_MAX_DEFAULT, RESULT_MAX_MAX, invalid_token};
+use super::input::{RESULT_MAX_DEFAULT, RESULT_MAX_MAX};
 use super::validate::Violations;
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
@@ -64,24 +64,6 @@ fn room_reply(status: u16, room: &Room) -> Reply {
 fn membership_reply(status: u16, membership: &RoomMembership) -> Reply {
     let body = serde_json::json!({ "RoomMembership": membership_json(membership) });
     Reply::json(status, body.to_string())
-}
-
-/// The `accountId` and `roomId` labels of an operation on one room, checked into `v` along
-/// with the operation's other members.
-fn room_labels<'c>(call: &'c Call<'_>, v: &mut Violations) -> (&'c str, &'c str) {
-    (
-        call.non_empty_label("accountId", v),
-        call.non_empty_label("roomId", v),
-    )
-}
-
-/// The same two labels for an operation that checks nothing else: a `BadRequestException`
-/// names each that is empty.
-fn room_path<'c>(call: &'c Call<'_>) -> Result<(&'c str, &'c str), ApiError> {
-    let mut v = Violations::new();
-    let labels = room_labels(call, &mut v);
-    v.finish()?;
-    Ok(labels)
 }
 
 /// Checks an optional `RoomMembershipRole` member.
@@ -142,7 +124,7 @@ pub async fn create_room(call: &Call<'_>) -> Result<Reply, ApiError> {
 
 /// `GET /accounts/{accountId}/rooms/{roomId}`.
 pub async fn get_room(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, room_id) = room_path(call)?;
+    let [account_id, room_id] = call.path_labels(["accountId", "roomId"])?;
     let room = call
         .store
         .get_room(call.owner(), account_id, room_id)
@@ -163,18 +145,15 @@ pub async fn list_rooms(call: &Call<'_>) -> Result<Reply, ApiError> {
         account_id,
         member_id.unwrap_or("\0"),
     ];
-    let after = match call.page_after(&scope, 2)?.as_deref() {
-        Some([ms, id]) => Some((ms.parse::<i64>().map_err(|_| invalid_token())?, id.clone())),
-        _ => None,
-    };
+    let after = call.created_after(&scope)?;
     let page = call
         .store
         .list_rooms(call.owner(), account_id, member_id, after, limit)
         .await?;
     let rooms: Vec<serde_json::Value> = page.rooms.iter().map(room_json).collect();
     let mut body = serde_json::json!({ "Rooms": rooms });
-    if let Some((ms, id)) = page.next {
-        body["NextToken"] = call.next_token(&scope, &[&ms.to_string(), &id]).into();
+    if let Some(next) = &page.next {
+        body["NextToken"] = call.created_token(&scope, next).into();
     }
     Ok(Reply::json(200, body.to_string()))
 }
@@ -188,7 +167,7 @@ struct UpdateRoomBody {
 /// `POST /accounts/{accountId}/rooms/{roomId}`: rename.
 pub async fn update_room(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateRoomBody = call.json()?;
-    let (account_id, room_id) = room_path(call)?;
+    let [account_id, room_id] = call.path_labels(["accountId", "roomId"])?;
     let room = call
         .store
         .update_room(call.owner(), account_id, room_id, body.name.as_deref())
@@ -199,7 +178,7 @@ pub async fn update_room(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// `DELETE /accounts/{accountId}/rooms/{roomId}`: 204; the room's memberships and messages go
 /// with it.
 pub async fn delete_room(call: &Call<'_>) -> Result<Reply, ApiError> {
-    let (account_id, room_id) = room_path(call)?;
+    let [account_id, room_id] = call.path_labels(["accountId", "roomId"])?;
     call.store
         .delete_room(call.owner(), account_id, room_id)
         .await?;
@@ -217,7 +196,7 @@ struct MembershipBody {
 pub async fn create_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: MembershipBody = call.json()?;
     let mut v = Violations::new();
-    let (account_id, room_id) = room_labels(call, &mut v);
+    let [account_id, room_id] = call.labels(["accountId", "roomId"], &mut v);
     match &body.member_id {
         Some(id) => v.non_empty("memberId", id),
         None => v.missing("memberId"),
@@ -253,7 +232,7 @@ struct BatchMembershipBody {
 pub async fn batch_create_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: BatchMembershipBody = call.json()?;
     let mut v = Violations::new();
-    let (account_id, room_id) = room_labels(call, &mut v);
+    let [account_id, room_id] = call.labels(["accountId", "roomId"], &mut v);
     let mut items = Vec::new();
     match &body.membership_item_list {
         Some(list) => {
@@ -297,7 +276,7 @@ pub async fn batch_create_room_membership(call: &Call<'_>) -> Result<Reply, ApiE
 /// `GET /accounts/{accountId}/rooms/{roomId}/memberships?max-results=&next-token=`.
 pub async fn list_room_memberships(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let (account_id, room_id) = room_labels(call, &mut v);
+    let [account_id, room_id] = call.labels(["accountId", "roomId"], &mut v);
     let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, RESULT_MAX_DEFAULT)?;
     v.finish()?;
     let scope = [
@@ -330,7 +309,7 @@ struct UpdateMembershipBody {
 pub async fn update_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateMembershipBody = call.json()?;
     let mut v = Violations::new();
-    let (account_id, room_id) = room_labels(call, &mut v);
+    let [account_id, room_id] = call.labels(["accountId", "roomId"], &mut v);
     let member_id = call.non_empty_label("memberId", &mut v);
     let role = role(&mut v, "role", body.role.as_deref());
     v.finish()?;
@@ -344,7 +323,7 @@ pub async fn update_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> 
 /// `DELETE /accounts/{accountId}/rooms/{roomId}/memberships/{memberId}`: 204.
 pub async fn delete_room_membership(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let (account_id, room_id) = room_labels(call, &mut v);
+    let [account_id, room_id] = call.labels(["accountId", "roomId"], &mut v);
     let member_id = call.non_empty_label("memberId", &mut v);
     v.finish()?;
     call.store
