@@ -133,15 +133,16 @@ async fn a_bot_is_created_as_the_service_made_it_and_is_not_a_user() {
 
     // Not a user: ListUsers does not show it, GetUser does not find it.
     assert!(list_all(&client, &account).await.is_empty());
-    let f = service_error(
+    expect_error(
         client
             .get_user()
             .account_id(&account)
             .user_id(&bot_id)
             .send()
             .await,
+        NOT_FOUND,
+        "GetUser of a bot",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 
     let disabled = client
         .update_bot()
@@ -191,34 +192,22 @@ async fn a_bot_is_created_as_the_service_made_it_and_is_not_a_user() {
         Some("Plain-chimebot@belfry.invalid")
     );
 
-    for (f, what) in [
-        (
-            service_error(
-                client
-                    .get_bot()
-                    .account_id(&account)
-                    .bot_id(missing_id())
-                    .send()
-                    .await,
-            ),
-            "GetBot of a missing bot",
-        ),
-        (
-            service_error(
-                client
-                    .get_bot()
-                    .account_id(missing_id())
-                    .bot_id(&bot_id)
-                    .send()
-                    .await,
-            ),
-            "GetBot in a missing account",
-        ),
+    for (account_id, bot_id, what) in [
+        (account.clone(), missing_id(), "GetBot of a missing bot"),
+        (missing_id(), bot_id.clone(), "GetBot in a missing account"),
     ] {
-        assert!(f.err.is_not_found_exception(), "{what}: {:?}", f.err);
-        f.assert_wire(404, "NotFoundException", "NotFound");
+        expect_error(
+            client
+                .get_bot()
+                .account_id(account_id)
+                .bot_id(bot_id)
+                .send()
+                .await,
+            NOT_FOUND,
+            what,
+        );
     }
-    let f = service_error(
+    expect_error(
         client
             .update_bot()
             .account_id(&account)
@@ -226,17 +215,19 @@ async fn a_bot_is_created_as_the_service_made_it_and_is_not_a_user() {
             .disabled(false)
             .send()
             .await,
+        NOT_FOUND,
+        "UpdateBot of a missing bot",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let f = service_error(
+    expect_error(
         client
             .regenerate_security_token()
             .account_id(&account)
             .bot_id(missing_id())
             .send()
             .await,
+        NOT_FOUND,
+        "RegenerateSecurityToken of a missing bot",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 }
 
 #[tokio::test]
@@ -254,7 +245,8 @@ async fn list_bots_pages_in_creation_order() {
                 .to_string(),
         );
     }
-    let mut seen = Vec::new();
+    let mut listed = Vec::new();
+    let mut page_sizes = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let out = client
@@ -265,36 +257,45 @@ async fn list_bots_pages_in_creation_order() {
             .send()
             .await
             .expect("ListBots");
-        assert!(out.bots().len() <= 2);
-        seen.extend(out.bots().iter().map(|b| b.bot_id().unwrap().to_string()));
+        page_sizes.push(out.bots().len());
+        listed.extend(out.bots().iter().map(|b| {
+            let created = *b.created_timestamp().expect("CreatedTimestamp");
+            (created, b.bot_id().expect("BotId").to_string())
+        }));
         match out.next_token() {
             Some(t) => token = Some(t.to_string()),
             None => break,
         }
     }
-    assert_eq!(seen, ids);
-    let f = service_error(
+    assert_eq!(page_sizes, [2, 2, 1], "pages of MaxResults 2");
+    assert_creation_order(&listed, &ids, "ListBots");
+    expect_error(
         client
             .list_bots()
             .account_id(&account)
             .max_results(0)
             .send()
             .await,
+        BAD_REQUEST,
+        "ListBots MaxResults 0",
     );
-    assert!(f.err.is_bad_request_exception(), "{:?}", f.err);
     let stranger = server.client_for(&server.new_key("222222222222", false).await);
-    let f = service_error(stranger.list_bots().account_id(&account).send().await);
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
+    expect_error(
+        stranger.list_bots().account_id(&account).send().await,
+        NOT_FOUND,
+        "ListBots by a stranger",
+    );
     let reader = server.client_for(&server.new_key(ROOT_AWS_ACCOUNT, true).await);
-    let f = service_error(
+    expect_error(
         reader
             .create_bot()
             .account_id(&account)
             .display_name("no")
             .send()
             .await,
+        FORBIDDEN,
+        "CreateBot by a read-only key",
     );
-    assert!(f.err.is_forbidden_exception(), "{:?}", f.err);
 }
 
 #[tokio::test]
@@ -305,15 +306,16 @@ async fn an_events_configuration_is_one_https_endpoint_or_one_lambda_arn() {
     let bot = create_bot(&client, &account, "hook").await;
     let bot_id = bot.bot_id().unwrap();
 
-    let f = service_error(
+    expect_error(
         client
             .get_events_configuration()
             .account_id(&account)
             .bot_id(bot_id)
             .send()
             .await,
+        NOT_FOUND,
+        "none yet",
     );
-    assert!(f.err.is_not_found_exception(), "none yet: {:?}", f.err);
 
     let put = |endpoint: Option<&str>, arn: Option<&str>| {
         client
@@ -336,9 +338,7 @@ async fn an_events_configuration_is_one_https_endpoint_or_one_lambda_arn() {
         (Some("not a url"), None, "not a URL"),
         (None, Some("arn:aws:s3:::bucket"), "not a Lambda function"),
     ] {
-        let f = service_error(put(endpoint, lambda).await);
-        assert!(f.err.is_bad_request_exception(), "{what}: {:?}", f.err);
-        f.assert_wire(400, "BadRequestException", "BadRequest");
+        expect_error(put(endpoint, lambda).await, BAD_REQUEST, what);
     }
 
     let out = put(Some("https://bot.example.com/events"), None)
@@ -376,29 +376,27 @@ async fn an_events_configuration_is_one_https_endpoint_or_one_lambda_arn() {
             .await
             .expect("DeleteEventsConfiguration (again: still 204)");
     }
-    let f = service_error(
+    expect_error(
         client
             .get_events_configuration()
             .account_id(&account)
             .bot_id(bot_id)
             .send()
             .await,
+        NOT_FOUND,
+        "GetEventsConfiguration after DeleteEventsConfiguration",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let f = service_error(
+    expect_error(
         client
             .delete_events_configuration()
             .account_id(&account)
             .bot_id(missing_id())
             .send()
             .await,
+        BAD_REQUEST,
+        "the model gives DeleteEventsConfiguration no NotFound",
     );
-    assert!(
-        f.err.is_bad_request_exception(),
-        "the model gives DeleteEventsConfiguration no NotFound: {:?}",
-        f.err
-    );
-    let f = service_error(
+    expect_error(
         client
             .put_events_configuration()
             .account_id(&account)
@@ -406,8 +404,9 @@ async fn an_events_configuration_is_one_https_endpoint_or_one_lambda_arn() {
             .outbound_events_https_endpoint("https://a.example.com/")
             .send()
             .await,
+        NOT_FOUND,
+        "PutEventsConfiguration of a missing bot",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 }
 
 #[tokio::test]
@@ -418,21 +417,9 @@ async fn a_mentioned_bot_gets_the_signed_mention_event_at_its_endpoint() {
     let ada = create_user(&client, &account, "ada@example.com").await;
     let bot = create_bot(&client, &account, "myBot").await;
     let bot_id = bot.bot_id().unwrap().to_string();
-    let room = client
-        .create_room()
-        .account_id(&account)
-        .name("Ops")
-        .send()
-        .await
-        .unwrap()
-        .room()
-        .unwrap()
-        .room_id()
-        .unwrap()
-        .to_string();
+    let room = create_room(&client, &account, "Ops").await;
 
-    // Without an endpoint a bot cannot join a room.
-    let f = service_error(
+    expect_error(
         client
             .create_room_membership()
             .account_id(&account)
@@ -440,8 +427,9 @@ async fn a_mentioned_bot_gets_the_signed_mention_event_at_its_endpoint() {
             .member_id(&bot_id)
             .send()
             .await,
+        BAD_REQUEST,
+        "without an endpoint a bot cannot join a room",
     );
-    assert!(f.err.is_bad_request_exception(), "{:?}", f.err);
 
     let (url, mut received) = receiver().await;
     client
@@ -456,16 +444,8 @@ async fn a_mentioned_bot_gets_the_signed_mention_event_at_its_endpoint() {
         .batch_create_room_membership()
         .account_id(&account)
         .room_id(&room)
-        .membership_item_list(
-            aws_sdk_chime::types::MembershipItem::builder()
-                .member_id(&bot_id)
-                .build(),
-        )
-        .membership_item_list(
-            aws_sdk_chime::types::MembershipItem::builder()
-                .member_id(ada.user_id())
-                .build(),
-        )
+        .membership_item_list(membership_item(&bot_id, None))
+        .membership_item_list(membership_item(ada.user_id(), None))
         .send()
         .await
         .expect("BatchCreateRoomMembership");
@@ -488,23 +468,13 @@ async fn a_mentioned_bot_gets_the_signed_mention_event_at_its_endpoint() {
     assert_eq!(bot_member.full_name(), Some("myBot (Bot)"));
 
     let path = format!("accounts/{account}/rooms/{room}/messages");
-    let (status, quiet) = server
-        .admin(
-            "POST",
-            &path,
-            Some(json!({ "SenderId": ada.user_id(), "Content": "no mention here" })),
-        )
+    let quiet = server
+        .post_message(&path, ada.user_id(), "no mention here")
         .await;
-    assert_eq!(status, 201);
     assert_eq!(quiet["MentionedBots"], json!([]));
-    let (status, loud) = server
-        .admin(
-            "POST",
-            &path,
-            Some(json!({ "SenderId": ada.user_id(), "Content": "@myBot deploy please" })),
-        )
+    let loud = server
+        .post_message(&path, ada.user_id(), "@myBot deploy please")
         .await;
-    assert_eq!(status, 201, "{loud}");
     assert_eq!(loud["MentionedBots"], json!([bot_id]));
 
     let event = tokio::time::timeout(Duration::from_secs(10), received.recv())
@@ -542,12 +512,8 @@ async fn a_mentioned_bot_gets_the_signed_mention_event_at_its_endpoint() {
         .send()
         .await
         .unwrap();
-    let (_, muted) = server
-        .admin(
-            "POST",
-            &path,
-            Some(json!({ "SenderId": ada.user_id(), "Content": "@myBot are you there?" })),
-        )
+    let muted = server
+        .post_message(&path, ada.user_id(), "@myBot are you there?")
         .await;
     assert_eq!(muted["MentionedBots"], json!([]));
 }
@@ -572,36 +538,18 @@ async fn a_failed_delivery_never_fails_the_post_and_is_counted() {
         .send()
         .await
         .unwrap();
-    let room = client
-        .create_room()
-        .account_id(&account)
-        .name("Alerts")
-        .send()
-        .await
-        .unwrap()
-        .room()
-        .unwrap()
-        .room_id()
-        .unwrap()
-        .to_string();
+    let room = create_room(&client, &account, "Alerts").await;
     for member in [bot_id, ada.user_id()] {
-        client
-            .create_room_membership()
-            .account_id(&account)
-            .room_id(&room)
-            .member_id(member)
-            .send()
-            .await
-            .unwrap();
+        add_member(&client, &account, &room, member).await;
     }
-    let (status, posted) = server
-        .admin(
-            "POST",
+    // The post is accepted although the delivery fails.
+    server
+        .post_message(
             &format!("accounts/{account}/rooms/{room}/messages"),
-            Some(json!({ "SenderId": ada.user_id(), "Content": "@Pager wake up" })),
+            ada.user_id(),
+            "@Pager wake up",
         )
         .await;
-    assert_eq!(status, 201, "{posted}");
     let metrics_url = format!("{}/metrics", server.endpoint);
     let mut text = String::new();
     for _ in 0..100 {

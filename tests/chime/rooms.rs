@@ -4,32 +4,32 @@
 //! RedactConversationMessage; every modeled error as its typed exception; limits; tenancy.
 
 use aws_sdk_chime::Client;
-use aws_sdk_chime::types::{ErrorCode, MemberType, MembershipItem, RoomMembershipRole};
+use aws_sdk_chime::operation::list_rooms::ListRoomsOutput;
+use aws_sdk_chime::types::{ErrorCode, MemberType, Room, RoomMembershipRole};
 use belfry::store::Limits;
 use serde_json::json;
 
 use crate::common::*;
 
-async fn create_room(client: &Client, account_id: &str, name: &str) -> String {
+/// ListRooms of the account, one page of the default size, which must succeed.
+async fn list_rooms(client: &Client, account_id: &str) -> ListRoomsOutput {
     client
-        .create_room()
+        .list_rooms()
         .account_id(account_id)
-        .name(name)
         .send()
         .await
-        .expect("CreateRoom")
-        .room()
-        .expect("Room")
-        .room_id()
-        .expect("RoomId")
-        .to_string()
+        .expect("ListRooms")
 }
 
-fn item(member_id: &str, role: Option<RoomMembershipRole>) -> MembershipItem {
-    MembershipItem::builder()
-        .member_id(member_id)
-        .set_role(role)
-        .build()
+/// Each room's `(CreatedTimestamp, RoomId)`, for [`assert_creation_order`].
+fn created_and_ids(rooms: &[Room]) -> Vec<(aws_sdk_chime::primitives::DateTime, String)> {
+    rooms
+        .iter()
+        .map(|r| {
+            let created = *r.created_timestamp().expect("CreatedTimestamp");
+            (created, r.room_id().expect("RoomId").to_string())
+        })
+        .collect()
 }
 
 /// Every membership of the room, walking ListRoomMemberships with pages of `page`.
@@ -108,12 +108,7 @@ async fn a_room_is_created_read_renamed_listed_and_deleted() {
     assert_eq!(renamed.created_timestamp(), Some(created));
     assert!(renamed.updated_timestamp().unwrap() >= created);
 
-    let listed = client
-        .list_rooms()
-        .account_id(&account)
-        .send()
-        .await
-        .expect("ListRooms");
+    let listed = list_rooms(&client, &account).await;
     assert_eq!(listed.rooms(), std::slice::from_ref(&renamed));
     assert_eq!(listed.next_token(), None);
 
@@ -124,32 +119,27 @@ async fn a_room_is_created_read_renamed_listed_and_deleted() {
         .send()
         .await
         .expect("DeleteRoom");
-    let f = service_error(
+    expect_error(
         client
             .get_room()
             .account_id(&account)
             .room_id(&room_id)
             .send()
             .await,
+        NOT_FOUND,
+        "GetRoom of a deleted room",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    f.assert_wire(404, "NotFoundException", "NotFound");
-    let f = service_error(
+    expect_error(
         client
             .delete_room()
             .account_id(&account)
             .room_id(&room_id)
             .send()
             .await,
+        NOT_FOUND,
+        "DeleteRoom of a deleted room",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let listed = client
-        .list_rooms()
-        .account_id(&account)
-        .send()
-        .await
-        .expect("ListRooms");
-    assert!(listed.rooms().is_empty());
+    assert!(list_rooms(&client, &account).await.rooms().is_empty());
 }
 
 #[tokio::test]
@@ -168,15 +158,9 @@ async fn a_client_request_token_makes_create_room_idempotent() {
     let first = create("Once").await.expect("CreateRoom").room().cloned();
     let again = create("Once").await.expect("CreateRoom").room().cloned();
     assert_eq!(first, again);
-    let rooms = client
-        .list_rooms()
-        .account_id(&account)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rooms.rooms().len(), 1);
+    assert_eq!(list_rooms(&client, &account).await.rooms().len(), 1);
 
-    let f = service_error(
+    let f = expect_error(
         client
             .create_room()
             .account_id(&account)
@@ -184,8 +168,9 @@ async fn a_client_request_token_makes_create_room_idempotent() {
             .client_request_token("has space")
             .send()
             .await,
+        BAD_REQUEST,
+        "CreateRoom with a malformed token",
     );
-    assert!(f.err.is_bad_request_exception(), "{:?}", f.err);
     assert!(
         f.message().contains("clientRequestToken"),
         "{}",
@@ -204,19 +189,12 @@ async fn list_rooms_pages_filters_by_member_and_checks_its_input() {
         ids.push(create_room(&client, &account, &format!("Room {i}")).await);
     }
     for room in &ids[1..3] {
-        client
-            .create_room_membership()
-            .account_id(&account)
-            .room_id(room)
-            .member_id(user.user_id())
-            .send()
-            .await
-            .expect("CreateRoomMembership");
+        add_member(&client, &account, room, user.user_id()).await;
     }
 
-    let mut seen = Vec::new();
+    let mut listed = Vec::new();
+    let mut page_sizes = Vec::new();
     let mut token: Option<String> = None;
-    let mut pages = 0;
     loop {
         let out = client
             .list_rooms()
@@ -226,15 +204,15 @@ async fn list_rooms_pages_filters_by_member_and_checks_its_input() {
             .send()
             .await
             .expect("ListRooms");
-        pages += 1;
-        seen.extend(out.rooms().iter().map(|r| r.room_id().unwrap().to_string()));
+        page_sizes.push(out.rooms().len());
+        listed.extend(created_and_ids(out.rooms()));
         match out.next_token() {
             Some(t) => token = Some(t.to_string()),
             None => break,
         }
     }
-    assert_eq!(pages, 3);
-    assert_eq!(seen, ids, "creation order, each room once");
+    assert_eq!(page_sizes, [2, 2, 1], "pages of MaxResults 2");
+    assert_creation_order(&listed, &ids, "ListRooms");
 
     let of_member = client
         .list_rooms()
@@ -243,38 +221,42 @@ async fn list_rooms_pages_filters_by_member_and_checks_its_input() {
         .send()
         .await
         .expect("ListRooms member-id");
-    let got: Vec<&str> = of_member
-        .rooms()
-        .iter()
-        .map(|r| r.room_id().unwrap())
-        .collect();
-    assert_eq!(got, vec![ids[1].as_str(), ids[2].as_str()]);
+    assert_creation_order(
+        &created_and_ids(of_member.rooms()),
+        &ids[1..3],
+        "ListRooms member-id",
+    );
 
-    let f = service_error(
+    let f = expect_error(
         client
             .list_rooms()
             .account_id(&account)
             .max_results(100)
             .send()
             .await,
+        BAD_REQUEST,
+        "ListRooms MaxResults 100",
     );
-    assert!(f.err.is_bad_request_exception(), "{:?}", f.err);
     assert!(
         f.message().contains("less than or equal to 99"),
         "{}",
         f.message()
     );
-    let f = service_error(
+    expect_error(
         client
             .list_rooms()
             .account_id(&account)
             .next_token("not-a-token")
             .send()
             .await,
+        BAD_REQUEST,
+        "ListRooms with a malformed token",
     );
-    assert!(f.err.is_bad_request_exception(), "{:?}", f.err);
-    let f = service_error(client.list_rooms().account_id(missing_id()).send().await);
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
+    expect_error(
+        client.list_rooms().account_id(missing_id()).send().await,
+        NOT_FOUND,
+        "ListRooms of a missing account",
+    );
 }
 
 #[tokio::test]
@@ -309,7 +291,7 @@ async fn members_are_added_alone_and_in_batches_promoted_listed_and_removed() {
     assert_eq!(member.full_name(), ada.display_name());
     assert_eq!(member.account_id(), Some(account.as_str()));
 
-    let f = service_error(
+    expect_error(
         client
             .create_room_membership()
             .account_id(&account)
@@ -317,19 +299,22 @@ async fn members_are_added_alone_and_in_batches_promoted_listed_and_removed() {
             .member_id(ada.user_id())
             .send()
             .await,
+        CONFLICT,
+        "CreateRoomMembership of a member",
     );
-    assert!(f.err.is_conflict_exception(), "{:?}", f.err);
-    f.assert_wire(409, "ConflictException", "Conflict");
 
     let missing = missing_id();
     let batch = client
         .batch_create_room_membership()
         .account_id(&account)
         .room_id(&room)
-        .membership_item_list(item(bob.user_id(), None))
-        .membership_item_list(item(&missing, Some(RoomMembershipRole::Member)))
-        .membership_item_list(item(cy.user_id(), Some(RoomMembershipRole::Member)))
-        .membership_item_list(item(ada.user_id(), None))
+        .membership_item_list(membership_item(bob.user_id(), None))
+        .membership_item_list(membership_item(&missing, Some(RoomMembershipRole::Member)))
+        .membership_item_list(membership_item(
+            cy.user_id(),
+            Some(RoomMembershipRole::Member),
+        ))
+        .membership_item_list(membership_item(ada.user_id(), None))
         .send()
         .await
         .expect("BatchCreateRoomMembership");
@@ -385,7 +370,7 @@ async fn members_are_added_alone_and_in_batches_promoted_listed_and_removed() {
         .await
         .expect("DeleteRoomMembership");
     assert_eq!(all_memberships(&client, &account, &room, 50).await.len(), 2);
-    let f = service_error(
+    expect_error(
         client
             .delete_room_membership()
             .account_id(&account)
@@ -393,9 +378,10 @@ async fn members_are_added_alone_and_in_batches_promoted_listed_and_removed() {
             .member_id(cy.user_id())
             .send()
             .await,
+        NOT_FOUND,
+        "DeleteRoomMembership of a removed member",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let f = service_error(
+    expect_error(
         client
             .update_room_membership()
             .account_id(&account)
@@ -404,13 +390,14 @@ async fn members_are_added_alone_and_in_batches_promoted_listed_and_removed() {
             .role(RoomMembershipRole::Member)
             .send()
             .await,
+        NOT_FOUND,
+        "UpdateRoomMembership of a removed member",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 
     // A user of another account is not a member to be.
     let other = server.account("Other").await;
     let stranger = create_user(&client, &other, "stranger@example.com").await;
-    let f = service_error(
+    expect_error(
         client
             .create_room_membership()
             .account_id(&account)
@@ -418,8 +405,9 @@ async fn members_are_added_alone_and_in_batches_promoted_listed_and_removed() {
             .member_id(stranger.user_id())
             .send()
             .await,
+        NOT_FOUND,
+        "CreateRoomMembership of another account's user",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 
     // A user who is gone is no longer a member.
     server
@@ -472,7 +460,7 @@ async fn membership_input_is_checked_against_the_model() {
         )
         .await;
     assert_eq!(r.status, 400, "an unknown operation value: {r:?}");
-    let f = service_error(
+    expect_error(
         server
             .client()
             .list_room_memberships()
@@ -480,8 +468,9 @@ async fn membership_input_is_checked_against_the_model() {
             .room_id(missing_id())
             .send()
             .await,
+        NOT_FOUND,
+        "ListRoomMemberships of a missing room",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 }
 
 #[tokio::test]
@@ -497,19 +486,15 @@ async fn the_services_limits_answer_resource_limit_exceeded() {
     let account = server.account("Limits").await;
     let a = create_room(&client, &account, "A").await;
     let b = create_room(&client, &account, "B").await;
-    let f = service_error(
+    expect_error(
         client
             .create_room()
             .account_id(&account)
             .name("C")
             .send()
             .await,
-    );
-    assert!(f.err.is_resource_limit_exceeded_exception(), "{:?}", f.err);
-    f.assert_wire(
-        400,
-        "ResourceLimitExceededException",
-        "ResourceLimitExceeded",
+        RESOURCE_LIMIT_EXCEEDED,
+        "a third room",
     );
 
     let users: Vec<_> = {
@@ -523,15 +508,15 @@ async fn the_services_limits_answer_resource_limit_exceeded() {
         .batch_create_room_membership()
         .account_id(&account)
         .room_id(&a)
-        .membership_item_list(item(users[0].user_id(), None))
-        .membership_item_list(item(users[1].user_id(), None))
-        .membership_item_list(item(users[2].user_id(), None))
+        .membership_item_list(membership_item(users[0].user_id(), None))
+        .membership_item_list(membership_item(users[1].user_id(), None))
+        .membership_item_list(membership_item(users[2].user_id(), None))
         .send()
         .await
         .expect("BatchCreateRoomMembership");
     let codes: Vec<_> = batch.errors().iter().map(|e| e.error_code()).collect();
     assert_eq!(codes, vec![Some(&ErrorCode::ResourceLimitExceeded)]);
-    let f = service_error(
+    expect_error(
         client
             .create_room_membership()
             .account_id(&account)
@@ -539,18 +524,12 @@ async fn the_services_limits_answer_resource_limit_exceeded() {
             .member_id(users[2].user_id())
             .send()
             .await,
+        RESOURCE_LIMIT_EXCEEDED,
+        "a third member of a room",
     );
-    assert!(f.err.is_resource_limit_exceeded_exception(), "{:?}", f.err);
 
     // users[0] is in A; in B too makes two rooms: its limit.
-    client
-        .create_room_membership()
-        .account_id(&account)
-        .room_id(&b)
-        .member_id(users[0].user_id())
-        .send()
-        .await
-        .expect("second room of users[0]");
+    add_member(&client, &account, &b, users[0].user_id()).await;
     client
         .delete_room()
         .account_id(&account)
@@ -559,14 +538,8 @@ async fn the_services_limits_answer_resource_limit_exceeded() {
         .await
         .unwrap();
     let c = create_room(&client, &account, "C").await;
-    client
-        .create_room_membership()
-        .account_id(&account)
-        .room_id(&c)
-        .member_id(users[0].user_id())
-        .send()
-        .await
-        .expect("a deleted room's membership no longer counts");
+    // A deleted room's membership no longer counts: a third room for users[0].
+    add_member(&client, &account, &c, users[0].user_id()).await;
     client
         .delete_room_membership()
         .account_id(&account)
@@ -583,15 +556,16 @@ async fn the_services_limits_answer_resource_limit_exceeded() {
         .send()
         .await
         .expect("CreateBot");
-    let f = service_error(
+    expect_error(
         client
             .create_bot()
             .account_id(&account)
             .display_name("two")
             .send()
             .await,
+        RESOURCE_LIMIT_EXCEEDED,
+        "a second bot",
     );
-    assert!(f.err.is_resource_limit_exceeded_exception(), "{:?}", f.err);
 }
 
 #[tokio::test]
@@ -602,33 +576,17 @@ async fn room_and_conversation_messages_are_redacted() {
     let room = create_room(&client, &account, "Chat").await;
     let ada = create_user(&client, &account, "ada@example.com").await;
     let bob = create_user(&client, &account, "bob@example.com").await;
-    client
-        .create_room_membership()
-        .account_id(&account)
-        .room_id(&room)
-        .member_id(ada.user_id())
-        .send()
-        .await
-        .unwrap();
+    add_member(&client, &account, &room, ada.user_id()).await;
 
     let messages_path = format!("accounts/{account}/rooms/{room}/messages");
-    let (status, posted) = server
-        .admin(
-            "POST",
-            &messages_path,
-            Some(json!({ "SenderId": ada.user_id(), "Content": "secret plans" })),
-        )
+    let message_id = posted_message_id(
+        &server
+            .post_message(&messages_path, ada.user_id(), "secret plans")
+            .await,
+    );
+    server
+        .post_message(&messages_path, ada.user_id(), "lunch?")
         .await;
-    assert_eq!(status, 201, "{posted}");
-    let message_id = posted["Message"]["MessageId"].as_str().unwrap().to_string();
-    let (status, _) = server
-        .admin(
-            "POST",
-            &messages_path,
-            Some(json!({ "SenderId": ada.user_id(), "Content": "lunch?" })),
-        )
-        .await;
-    assert_eq!(status, 201);
     let (status, refused) = server
         .admin(
             "POST",
@@ -664,7 +622,7 @@ async fn room_and_conversation_messages_are_redacted() {
         .await
         .expect("RedactRoomMessage again");
 
-    let f = service_error(
+    expect_error(
         client
             .redact_room_message()
             .account_id(&account)
@@ -672,11 +630,11 @@ async fn room_and_conversation_messages_are_redacted() {
             .message_id(missing_id())
             .send()
             .await,
+        NOT_FOUND,
+        "RedactRoomMessage of a missing message",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    f.assert_wire(404, "NotFoundException", "NotFound");
     let other_room = create_room(&client, &account, "Elsewhere").await;
-    let f = service_error(
+    expect_error(
         client
             .redact_room_message()
             .account_id(&account)
@@ -684,11 +642,8 @@ async fn room_and_conversation_messages_are_redacted() {
             .message_id(&message_id)
             .send()
             .await,
-    );
-    assert!(
-        f.err.is_not_found_exception(),
-        "another room's message: {:?}",
-        f.err
+        NOT_FOUND,
+        "another room's message",
     );
 
     let (status, conversation) = server
@@ -704,15 +659,11 @@ async fn room_and_conversation_messages_are_redacted() {
         .unwrap()
         .to_string();
     let conversation_path = format!("accounts/{account}/conversations/{conversation_id}/messages");
-    let (status, posted) = server
-        .admin(
-            "POST",
-            &conversation_path,
-            Some(json!({ "SenderId": bob.user_id(), "Content": "psst" })),
-        )
-        .await;
-    assert_eq!(status, 201, "{posted}");
-    let dm = posted["Message"]["MessageId"].as_str().unwrap().to_string();
+    let dm = posted_message_id(
+        &server
+            .post_message(&conversation_path, bob.user_id(), "psst")
+            .await,
+    );
     client
         .redact_conversation_message()
         .account_id(&account)
@@ -723,7 +674,7 @@ async fn room_and_conversation_messages_are_redacted() {
         .expect("RedactConversationMessage");
     let (_, listed) = server.admin("GET", &conversation_path, None).await;
     assert_eq!(listed["Messages"][0]["Redacted"], true);
-    let f = service_error(
+    expect_error(
         client
             .redact_conversation_message()
             .account_id(&account)
@@ -731,9 +682,10 @@ async fn room_and_conversation_messages_are_redacted() {
             .message_id(&dm)
             .send()
             .await,
+        NOT_FOUND,
+        "RedactConversationMessage in a missing conversation",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let f = service_error(
+    expect_error(
         client
             .redact_conversation_message()
             .account_id(&account)
@@ -741,11 +693,8 @@ async fn room_and_conversation_messages_are_redacted() {
             .message_id(&message_id)
             .send()
             .await,
-    );
-    assert!(
-        f.err.is_not_found_exception(),
-        "a room's message: {:?}",
-        f.err
+        NOT_FOUND,
+        "a room's message",
     );
 }
 
@@ -757,55 +706,56 @@ async fn rooms_belong_to_their_aws_account_and_read_only_keys_cannot_change_them
     let room = create_room(&client, &account, "Private").await;
 
     let stranger = server.client_for(&server.new_key("222222222222", false).await);
-    let f = service_error(
+    expect_error(
         stranger
             .get_room()
             .account_id(&account)
             .room_id(&room)
             .send()
             .await,
+        NOT_FOUND,
+        "GetRoom by a stranger",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let f = service_error(stranger.list_rooms().account_id(&account).send().await);
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
-    let f = service_error(
+    expect_error(
+        stranger.list_rooms().account_id(&account).send().await,
+        NOT_FOUND,
+        "ListRooms by a stranger",
+    );
+    expect_error(
         stranger
             .create_room()
             .account_id(&account)
             .name("Intruder")
             .send()
             .await,
+        NOT_FOUND,
+        "CreateRoom by a stranger",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 
+    // A read-only key reads, and may change nothing.
     let reader = server.client_for(&server.new_key(ROOT_AWS_ACCOUNT, true).await);
-    let listed = reader
-        .list_rooms()
-        .account_id(&account)
-        .send()
-        .await
-        .expect("a read-only key reads");
-    assert_eq!(listed.rooms().len(), 1);
-    let f = service_error(
+    assert_eq!(list_rooms(&reader, &account).await.rooms().len(), 1);
+    expect_error(
         reader
             .create_room()
             .account_id(&account)
             .name("No")
             .send()
             .await,
+        FORBIDDEN,
+        "CreateRoom by a read-only key",
     );
-    assert!(f.err.is_forbidden_exception(), "{:?}", f.err);
-    f.assert_wire(403, "ForbiddenException", "Forbidden");
-    let f = service_error(
+    expect_error(
         reader
             .delete_room()
             .account_id(&account)
             .room_id(&room)
             .send()
             .await,
+        FORBIDDEN,
+        "DeleteRoom by a read-only key",
     );
-    assert!(f.err.is_forbidden_exception(), "{:?}", f.err);
-    let f = service_error(
+    expect_error(
         reader
             .redact_room_message()
             .account_id(&account)
@@ -813,8 +763,9 @@ async fn rooms_belong_to_their_aws_account_and_read_only_keys_cannot_change_them
             .message_id("m")
             .send()
             .await,
+        FORBIDDEN,
+        "RedactRoomMessage by a read-only key",
     );
-    assert!(f.err.is_forbidden_exception(), "{:?}", f.err);
 }
 
 #[tokio::test]
@@ -824,14 +775,7 @@ async fn deleting_an_account_deletes_its_rooms() {
     let account = server.account("Doomed").await;
     let user = create_user(&client, &account, "last@example.com").await;
     let room = create_room(&client, &account, "Doomed room").await;
-    client
-        .create_room_membership()
-        .account_id(&account)
-        .room_id(&room)
-        .member_id(user.user_id())
-        .send()
-        .await
-        .unwrap();
+    add_member(&client, &account, &room, user.user_id()).await;
     client
         .batch_suspend_user()
         .account_id(&account)
@@ -845,13 +789,14 @@ async fn deleting_an_account_deletes_its_rooms() {
         .send()
         .await
         .expect("DeleteAccount");
-    let f = service_error(
+    expect_error(
         client
             .get_room()
             .account_id(&account)
             .room_id(&room)
             .send()
             .await,
+        NOT_FOUND,
+        "GetRoom of a deleted account's room",
     );
-    assert!(f.err.is_not_found_exception(), "{:?}", f.err);
 }

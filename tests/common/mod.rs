@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::fmt::Debug;
+use std::marker::PhantomData;
 use std::time::SystemTime;
 
 use aws_sdk_chime::Client;
@@ -16,11 +17,16 @@ use aws_sdk_chime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_chime::operation::associate_phone_number_with_user::{
     AssociatePhoneNumberWithUserError, AssociatePhoneNumberWithUserOutput,
 };
+use aws_sdk_chime::primitives::DateTime;
 use aws_sdk_chime::types::User as SdkUser;
 use aws_sdk_chime::types::builders::UpdateUserRequestItemBuilder;
+use aws_sdk_chime::types::error::{
+    BadRequestException, ConflictException, ForbiddenException, NotFoundException,
+    ResourceLimitExceededException, UnauthorizedClientException,
+};
 use aws_sdk_chime::types::{
-    Account, AlexaForBusinessMetadata, ErrorCode, InviteStatus, TelephonySettings,
-    UpdateUserRequestItem, UserError, UserSettings,
+    Account, AlexaForBusinessMetadata, ErrorCode, InviteStatus, MembershipItem, RoomMembershipRole,
+    TelephonySettings, UpdateUserRequestItem, UserError, UserSettings,
 };
 use belfry::model::{License, RegistrationStatus, UserType, email_key};
 use belfry::server::{Server, ServerOptions};
@@ -274,6 +280,25 @@ impl TestServer {
         (status, json)
     }
 
+    /// Posts a message as `sender_id` through the admin API to `messages_path` (a room's or a
+    /// conversation's `.../messages`), which must accept it (201): the body.
+    pub async fn post_message(
+        &self,
+        messages_path: &str,
+        sender_id: &str,
+        content: &str,
+    ) -> serde_json::Value {
+        let (status, posted) = self
+            .admin(
+                "POST",
+                messages_path,
+                Some(serde_json::json!({ "SenderId": sender_id, "Content": content })),
+            )
+            .await;
+        assert_eq!(status, 201, "message {content:?} posted: {posted}");
+        posted
+    }
+
     /// A raw SigV4-signed request with the root key, for checks the SDK cannot make.
     pub async fn raw(&self, method: &str, path_and_query: &str, body: &str) -> RawResponse {
         raw_request(&self.endpoint, &self.root, method, path_and_query, body).await
@@ -469,6 +494,63 @@ pub fn service_error<T: Debug, E: std::error::Error + Send + Sync + 'static>(
             DisplayErrorContext(&other)
         ),
     }
+}
+
+/// A modeled exception a call must fail with: the typed exception `X` that the operation's
+/// error holds, and its wire shape (HTTP status, `x-amzn-ErrorType`, the body's `Code`).
+pub struct Expected<X> {
+    pub status: u16,
+    pub shape: &'static str,
+    pub code: &'static str,
+    exception: PhantomData<fn() -> X>,
+}
+
+const fn expected<X>(status: u16, shape: &'static str, code: &'static str) -> Expected<X> {
+    Expected {
+        status,
+        shape,
+        code,
+        exception: PhantomData,
+    }
+}
+
+pub const BAD_REQUEST: Expected<BadRequestException> =
+    expected(400, "BadRequestException", "BadRequest");
+pub const UNAUTHORIZED: Expected<UnauthorizedClientException> =
+    expected(401, "UnauthorizedClientException", "Unauthorized");
+pub const FORBIDDEN: Expected<ForbiddenException> =
+    expected(403, "ForbiddenException", "Forbidden");
+pub const NOT_FOUND: Expected<NotFoundException> = expected(404, "NotFoundException", "NotFound");
+pub const CONFLICT: Expected<ConflictException> = expected(409, "ConflictException", "Conflict");
+pub const RESOURCE_LIMIT_EXCEEDED: Expected<ResourceLimitExceededException> = expected(
+    400,
+    "ResourceLimitExceededException",
+    "ResourceLimitExceeded",
+);
+
+/// The service error of a call that must fail with `expected`: the operation's typed error
+/// is the modeled exception (its variant holds an `X`, which is what the SDK's
+/// `is_*_exception()` checks), with the wire shape of [`Failure::assert_wire`]. `what`
+/// names the call in the assertions' messages.
+pub fn expect_error<X, T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    expected: Expected<X>,
+    what: &str,
+) -> Failure<E>
+where
+    X: std::error::Error + 'static,
+    T: Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let f = service_error(result);
+    assert!(
+        std::error::Error::source(&f.err).is_some_and(|inner| inner.is::<X>()),
+        "{what}: expected the typed {}, got {:?}",
+        std::any::type_name::<X>(),
+        f.err
+    );
+    f.assert_wire(expected.status, expected.shape, expected.code);
+    f
 }
 
 /// What one SDK call answered, reduced to what a table of calls compares: success, or the
@@ -803,6 +885,73 @@ pub async fn associate(
         .e164_phone_number(number)
         .send()
         .await
+}
+
+/// CreateRoom, which must succeed: the room's id.
+pub async fn create_room(client: &Client, account_id: &str, name: &str) -> String {
+    client
+        .create_room()
+        .account_id(account_id)
+        .name(name)
+        .send()
+        .await
+        .expect("CreateRoom")
+        .room()
+        .expect("Room")
+        .room_id()
+        .expect("RoomId")
+        .to_string()
+}
+
+/// CreateRoomMembership with the default role, which must succeed.
+pub async fn add_member(client: &Client, account_id: &str, room_id: &str, member_id: &str) {
+    if let Err(e) = client
+        .create_room_membership()
+        .account_id(account_id)
+        .room_id(room_id)
+        .member_id(member_id)
+        .send()
+        .await
+    {
+        panic!(
+            "CreateRoomMembership of {member_id} in {room_id}: {}",
+            DisplayErrorContext(&e)
+        );
+    }
+}
+
+/// A membership item of BatchCreateRoomMembership.
+pub fn membership_item(member_id: &str, role: Option<RoomMembershipRole>) -> MembershipItem {
+    MembershipItem::builder()
+        .member_id(member_id)
+        .set_role(role)
+        .build()
+}
+
+/// The `MessageId` of a message the admin API posted ([`TestServer::post_message`]).
+pub fn posted_message_id(posted: &serde_json::Value) -> String {
+    posted["Message"]["MessageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("Message.MessageId in {posted}"))
+        .to_string()
+}
+
+/// Asserts that a listing the service orders by creation shows exactly the `created` ids,
+/// each once. `listed` is each entry's `(CreatedTimestamp, id)` in the order listed: the
+/// service orders by the created millisecond and then by id, so the pairs must strictly
+/// ascend; resources created within one millisecond may come in either order of creation.
+pub fn assert_creation_order(listed: &[(DateTime, String)], created: &[String], what: &str) {
+    for pair in listed.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "{what}: listed by (CreatedTimestamp, id), each once: {listed:?}"
+        );
+    }
+    let mut got: Vec<&str> = listed.iter().map(|(_, id)| id.as_str()).collect();
+    let mut want: Vec<&str> = created.iter().map(String::as_str).collect();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want, "{what}: the created ids, each once");
 }
 
 // ---------------------------------------------------------------------------------------
