@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::input::{RESULT_MAX_DEFAULT, RESULT_MAX_MAX};
+use super::input::RESULT_MAX_MAX;
 use super::validate::Violations;
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
@@ -91,11 +91,15 @@ pub async fn get_bot(call: &Call<'_>) -> Result<Reply, ApiError> {
     Ok(bot_reply(200, &bot))
 }
 
+/// ListBots' page size when none is asked for: "The default is 10." (the model's
+/// documentation of its `MaxResults`).
+const BOTS_PAGE_DEFAULT: usize = 10;
+
 /// `GET /accounts/{accountId}/bots?max-results=&next-token=`.
 pub async fn list_bots(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
     let account_id = call.non_empty_label("accountId", &mut v);
-    let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, RESULT_MAX_DEFAULT)?;
+    let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, BOTS_PAGE_DEFAULT)?;
     v.finish()?;
     let scope = [Op::ListBots.name(), call.owner(), account_id];
     let after = call.created_after(&scope)?;

@@ -18,7 +18,7 @@ pub const MAX_RESULTS_MAX: i64 = 200;
 pub const MAX_RESULTS_DEFAULT: usize = 100;
 
 /// `ResultMax` bounds (the lists of rooms, memberships and bots), and Belfry's page size when
-/// none is asked for (the service did not document its own).
+/// none is asked for where the service did not document its own (rooms, memberships).
 pub const RESULT_MAX_MAX: i64 = 99;
 pub const RESULT_MAX_DEFAULT: usize = 50;
 

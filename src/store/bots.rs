@@ -3,7 +3,7 @@
 //! As in the service's own example (`aws chime create-bot`), a bot named `myBot` in the domain
 //! `example.com` is shown as `myBot (Bot)` with the email `myBot-chimebot@example.com`, and its
 //! `UserId` is its `BotId`. A bot is not a user of the account: the User API's `UserType` has
-//! no value for it, so it is not in ListUsers. Its `SecurityToken` signs the events Belfry
+//! no value for it, so it is not among the account's users. Its `SecurityToken` signs the events Belfry
 //! sends to its endpoint ([`crate::events`]).
 
 use base64::Engine;
@@ -42,14 +42,14 @@ pub struct EventsConfiguration {
     pub lambda_arn: Option<String>,
 }
 
-/// One page of ListBots, in creation order.
+/// One page of an account's bots, in creation order.
 #[derive(Debug, Clone)]
 pub struct BotPage {
     pub bots: Vec<Bot>,
     pub next: Option<(i64, String)>,
 }
 
-/// The domain of a bot's email when CreateBot names none: `.invalid` is reserved (RFC 2606),
+/// The domain of a bot's email when its creator names none: `.invalid` is reserved (RFC 2606),
 /// so no mail can ever reach it.
 pub const DEFAULT_BOT_DOMAIN: &str = "belfry.invalid";
 

@@ -103,7 +103,7 @@ pub const MIGRATIONS: &[Migration] = &[
         number: 3,
         name: "rooms, memberships, bots, conversations and messages",
         statements: &[
-            // `client_request_token` makes CreateRoom idempotent per account; NULLs never
+            // `client_request_token` makes creating a room idempotent per account; NULLs never
             // collide in a UNIQUE key, in either dialect.
             "CREATE TABLE rooms (
                 room_id TEXT{C} PRIMARY KEY,

@@ -52,7 +52,7 @@ pub struct Room {
     pub updated_ms: i64,
 }
 
-/// One page of ListRooms, in creation order.
+/// One page of an account's rooms, in creation order.
 #[derive(Debug, Clone)]
 pub struct RoomPage {
     pub rooms: Vec<Room>,
@@ -82,7 +82,7 @@ pub struct RoomMembership {
     pub updated_ms: i64,
 }
 
-/// One page of ListRoomMemberships, in member id order.
+/// One page of a room's memberships, in member id order.
 #[derive(Debug, Clone)]
 pub struct MembershipPage {
     pub memberships: Vec<RoomMembership>,

@@ -12,6 +12,7 @@ are independent of each other and of their order.
 from __future__ import annotations
 
 import os
+import json
 import subprocess
 from pathlib import Path
 
@@ -168,6 +169,36 @@ def aws(aws_cli_env):
         return proc
 
     return run
+
+
+class ChimeCli:
+    """`aws chime ...` as one key against one endpoint, with JSON output: call it for a
+    command's parsed output ({} when it prints nothing), `fails` for one that must fail (exit
+    255, nothing on stdout; its stderr), `quiet` for one that must succeed printing nothing."""
+
+    def __init__(self, aws, key: Key, endpoint: str):
+        self._run = lambda *args, check=True: aws(
+            key, "chime", *args, "--endpoint-url", endpoint, "--output", "json", check=check)
+
+    def __call__(self, *args: str) -> dict:
+        out = self._run(*args).stdout
+        return json.loads(out) if out.strip() else {}
+
+    def fails(self, *args: str) -> str:
+        proc = self._run(*args, check=False)
+        assert proc.returncode == 255, (args, proc.returncode, proc.stdout, proc.stderr)
+        assert proc.stdout == "", proc.stdout
+        return proc.stderr
+
+    def quiet(self, *args: str) -> None:
+        proc = self._run(*args)
+        assert proc.stdout.strip() == "", (args, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def chime_cli(aws, belfry, tenant) -> ChimeCli:
+    """The AWS CLI as this test's tenant key, against the session's server."""
+    return ChimeCli(aws, tenant, belfry.endpoint)
 
 
 # -- failure reports -----------------------------------------------------------------------

@@ -2,23 +2,12 @@
 subprocess, from a new account through inviting, suspending and relicensing its users to
 deleting it."""
 
-import json
-
 from support import unique
 
 
-def test_account_lifecycle_with_the_aws_cli(aws, belfry, tenant):
+def test_account_lifecycle_with_the_aws_cli(aws, belfry, tenant, chime_cli):
     ep = ["--endpoint-url", belfry.endpoint, "--output", "json"]
-
-    def chime(*args: str) -> dict:
-        out = aws(tenant, "chime", *args, *ep).stdout
-        return json.loads(out) if out.strip() else {}
-
-    def chime_fails(*args: str):
-        proc = aws(tenant, "chime", *args, *ep, check=False)
-        assert proc.returncode == 255, (args, proc.returncode, proc.stdout, proc.stderr)
-        assert proc.stdout == "", proc.stdout
-        return proc.stderr
+    chime = chime_cli
 
     def users_by_email(acct: str, *args: str) -> dict:
         users = chime("list-users", "--account-id", acct, *args)["Users"]
@@ -78,7 +67,7 @@ def test_account_lifecycle_with_the_aws_cli(aws, belfry, tenant):
     assert now[alice]["UserRegistrationStatus"] == "Suspended"
 
     # 6. The account cannot be deleted while Carol and the device are not suspended.
-    stderr = chime_fails("delete-account", "--account-id", acct)
+    stderr = chime.fails("delete-account", "--account-id", acct)
     assert "An error occurred (UnprocessableEntityException) when calling the DeleteAccount " \
            "operation" in stderr, stderr
     assert "2" in stderr.split("operation", 1)[1], stderr
@@ -91,7 +80,7 @@ def test_account_lifecycle_with_the_aws_cli(aws, belfry, tenant):
     assert proc.returncode == 0 and proc.stdout.strip() == "", (proc.stdout, proc.stderr)
 
     # 8. It is gone.
-    stderr = chime_fails("get-account", "--account-id", acct)
+    stderr = chime.fails("get-account", "--account-id", acct)
     assert "An error occurred (NotFoundException) when calling the GetAccount operation" \
         in stderr, stderr
     assert acct in stderr

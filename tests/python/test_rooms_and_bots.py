@@ -154,22 +154,8 @@ def test_room_walkthrough_with_boto3(client, account):
 
 # -- the same with the AWS CLI ---------------------------------------------------------------
 
-def test_room_walkthrough_with_the_aws_cli(aws, belfry, tenant):
-    ep = ["--endpoint-url", belfry.endpoint, "--output", "json"]
-
-    def chime(*args: str) -> dict:
-        out = aws(tenant, "chime", *args, *ep).stdout
-        return json.loads(out) if out.strip() else {}
-
-    def chime_fails(*args: str):
-        proc = aws(tenant, "chime", *args, *ep, check=False)
-        assert proc.returncode == 255, (args, proc.returncode, proc.stdout, proc.stderr)
-        assert proc.stdout == "", proc.stdout
-        return proc.stderr
-
-    def chime_quiet(*args: str) -> None:
-        proc = aws(tenant, "chime", *args, *ep)
-        assert proc.returncode == 0 and proc.stdout.strip() == "", (proc.stdout, proc.stderr)
+def test_room_walkthrough_with_the_aws_cli(chime_cli):
+    chime = chime_cli
 
     acct = chime("create-account", "--name", unique("CLI Rooms"))["Account"]["AccountId"]
     stem = unique("cliroom")
@@ -227,15 +213,15 @@ def test_room_walkthrough_with_the_aws_cli(aws, belfry, tenant):
     assert chime("list-rooms", "--account-id", acct, "--member-id", ids[3])["Rooms"] == []
 
     # 6. Alice leaves.
-    chime_quiet("delete-room-membership", "--account-id", acct, "--room-id", rid,
+    chime.quiet("delete-room-membership", "--account-id", acct, "--room-id", rid,
                 "--member-id", ids[0])
     left = chime("list-room-memberships", "--account-id", acct, "--room-id", rid)
     assert sorted(m["Member"]["MemberId"] for m in left["RoomMemberships"]) == sorted(ids[1:3])
     assert chime("list-rooms", "--account-id", acct, "--member-id", ids[0])["Rooms"] == []
 
     # 7. The room goes.
-    chime_quiet("delete-room", "--account-id", acct, "--room-id", rid)
-    stderr = chime_fails("get-room", "--account-id", acct, "--room-id", rid)
+    chime.quiet("delete-room", "--account-id", acct, "--room-id", rid)
+    stderr = chime.fails("get-room", "--account-id", acct, "--room-id", rid)
     assert "An error occurred (NotFoundException) when calling the GetRoom operation" \
         in stderr, stderr
     assert chime("list-rooms", "--account-id", acct)["Rooms"] == []
@@ -845,3 +831,16 @@ def test_every_modeled_service_error_arrives_typed(admin_server):
             checked += 1
     # Throttled is not modeled for the three events-configuration operations.
     assert checked == 20 * 5 - 3
+
+
+def test_list_bots_pages_ten_by_default(client, account):
+    """ListBots' MaxResults: "The default is 10." (the model's documentation)."""
+    acct = account["AccountId"]
+    made = {client.create_bot(AccountId=acct, DisplayName=f"pager{i:02d}")["Bot"]["BotId"]
+            for i in range(11)}
+    first = client.list_bots(AccountId=acct)
+    assert len(first["Bots"]) == 10
+    rest = client.list_bots(AccountId=acct, NextToken=first["NextToken"])
+    assert len(rest["Bots"]) == 1
+    assert "NextToken" not in rest
+    assert {b["BotId"] for b in first["Bots"] + rest["Bots"]} == made
