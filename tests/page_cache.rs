@@ -1,7 +1,8 @@
-//! ListUsers pages served again come from the page cache on the embedded store, and no page
-//! from before a write is ever served after it: whichever connection, server or process wrote.
-//! The first test runs on the backend of the run (on PostgreSQL there is no cache, and the same
-//! expectations hold); the second looks inside the embedded store.
+//! List pages served again (ListUsers, and the rendered pages of the room, membership and bot
+//! lists) come from the page caches of the embedded store, and no page from before a write is
+//! ever served after it: whichever connection, server or process wrote. The tests through a
+//! server run on the backend of the run (on PostgreSQL there is no cache, and the same
+//! expectations hold); the others look inside the embedded store.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use aws_sdk_chime::types::{License, UserType};
-use belfry::store::{Location, Missing, Store, StoreError, UserFilter};
+use belfry::store::{ListKey, Location, Missing, Store, StoreError, UserFilter};
 use common::*;
 
 /// The first page of the account as the SDK sees it: (email, license, registration status).
@@ -202,4 +203,246 @@ async fn the_embedded_store_serves_a_repeated_page_from_its_cache_until_a_write(
         .unwrap();
     let after_delete = list(&store, None).await.unwrap();
     assert_eq!(after_delete.joined, first.joined);
+}
+
+/// The rooms of the account as the SDK lists them: (room id, name), in listing order.
+async fn rooms(client: &aws_sdk_chime::Client, account_id: &str) -> Vec<(String, String)> {
+    let page = client
+        .list_rooms()
+        .account_id(account_id)
+        .send()
+        .await
+        .expect("ListRooms");
+    page.rooms()
+        .iter()
+        .map(|r| {
+            (
+                r.room_id().unwrap_or_default().to_string(),
+                r.name().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The room's memberships: (member id, full name, role), in listing order.
+async fn members(
+    client: &aws_sdk_chime::Client,
+    account_id: &str,
+    room_id: &str,
+) -> Vec<(String, String, String)> {
+    let page = client
+        .list_room_memberships()
+        .account_id(account_id)
+        .room_id(room_id)
+        .send()
+        .await
+        .expect("ListRoomMemberships");
+    page.room_memberships()
+        .iter()
+        .map(|m| {
+            let member = m.member().expect("Member");
+            (
+                member.member_id().unwrap_or_default().to_string(),
+                member.full_name().unwrap_or_default().to_string(),
+                m.role().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The account's bots: (bot id, security token, disabled), in listing order.
+async fn bots(client: &aws_sdk_chime::Client, account_id: &str) -> Vec<(String, String, bool)> {
+    let page = client
+        .list_bots()
+        .account_id(account_id)
+        .send()
+        .await
+        .expect("ListBots");
+    page.bots()
+        .iter()
+        .map(|b| {
+            (
+                b.bot_id().unwrap_or_default().to_string(),
+                b.security_token().unwrap_or_default().to_string(),
+                b.disabled().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_membership_and_bot_listings_show_every_write_whoever_made_it() {
+    let a = TestServer::start().await;
+    let b = a.replica().await;
+    let (on_a, on_b) = (a.client(), b.client());
+    let account = a.account("Cached rooms").await;
+
+    // Rooms: each listing read twice (the second from the cache on SQLite), then a write.
+    let lobby = create_room(&on_a, &account, "Lobby").await;
+    assert_eq!(rooms(&on_a, &account).await, rooms(&on_a, &account).await);
+    let annex = create_room(&on_b, &account, "Annex").await;
+    let listed = rooms(&on_a, &account).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.contains(&(annex.clone(), "Annex".to_string())));
+    on_b.update_room()
+        .account_id(&account)
+        .room_id(&lobby)
+        .name("Great Hall")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        rooms(&on_a, &account)
+            .await
+            .contains(&(lobby.clone(), "Great Hall".to_string()))
+    );
+    on_b.delete_room()
+        .account_id(&account)
+        .room_id(&annex)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rooms(&on_a, &account).await,
+        vec![(lobby.clone(), "Great Hall".to_string())]
+    );
+
+    // Memberships: a member added on B, promoted on A, renamed by another process.
+    let ada = create_user(&on_a, &account, "ada@example.com").await;
+    let ada_id = ada.user_id().to_string();
+    assert!(members(&on_a, &account, &lobby).await.is_empty());
+    assert!(members(&on_a, &account, &lobby).await.is_empty());
+    add_member(&on_b, &account, &lobby, &ada_id).await;
+    assert_eq!(
+        members(&on_a, &account, &lobby).await,
+        vec![(ada_id.clone(), String::new(), "Member".to_string())]
+    );
+    on_a.update_room_membership()
+        .account_id(&account)
+        .room_id(&lobby)
+        .member_id(&ada_id)
+        .role(aws_sdk_chime::types::RoomMembershipRole::Administrator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(members(&on_a, &account, &lobby).await[0].2, "Administrator");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rename.jsonl");
+    std::fs::write(
+        &file,
+        "{\"PrimaryEmail\":\"ada@example.com\",\"DisplayName\":\"Ada Lovelace\"}\n",
+    )
+    .unwrap();
+    let mut import = Command::new(env!("CARGO_BIN_EXE_belfry"));
+    import.args(["import", "--account-id", &account]).arg(&file);
+    match a.location() {
+        Location::Dir(dir) => import.arg("--data").arg(dir),
+        Location::Url(url) => import.args(["--database-url", url]),
+        Location::Memory => unreachable!("test stores are on disk"),
+    };
+    let status = import.output().expect("belfry import runs");
+    assert!(status.status.success(), "{status:?}");
+    assert_eq!(
+        members(&on_a, &account, &lobby).await,
+        vec![(
+            ada_id.clone(),
+            "Ada Lovelace".to_string(),
+            "Administrator".to_string()
+        )]
+    );
+
+    // Bots: a new token made on B, a bot disabled on A.
+    let bot = on_a
+        .create_bot()
+        .account_id(&account)
+        .display_name("Cachebot")
+        .send()
+        .await
+        .unwrap()
+        .bot()
+        .unwrap()
+        .clone();
+    let bot_id = bot.bot_id().unwrap().to_string();
+    let before = bots(&on_a, &account).await;
+    assert_eq!(bots(&on_a, &account).await, before);
+    let token = on_b
+        .regenerate_security_token()
+        .account_id(&account)
+        .bot_id(&bot_id)
+        .send()
+        .await
+        .unwrap()
+        .bot()
+        .unwrap()
+        .security_token()
+        .unwrap()
+        .to_string();
+    assert_ne!(token, before[0].1);
+    assert_eq!(
+        bots(&on_a, &account).await,
+        vec![(bot_id.clone(), token.clone(), false)]
+    );
+    on_a.update_bot()
+        .account_id(&account)
+        .bot_id(&bot_id)
+        .disabled(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bots(&on_a, &account).await, vec![(bot_id, token, true)]);
+
+    // A cached page is the owner's only: another AWS account is told the account is not there.
+    let stranger = a.client_for(&a.new_key("222222222222", false).await);
+    let refused = stranger.list_rooms().account_id(&account).send().await;
+    let err = refused
+        .expect_err("a stranger's ListRooms")
+        .into_service_error();
+    assert!(err.is_not_found_exception(), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_embedded_store_renders_a_repeated_list_page_once_until_a_write() {
+    if testing_postgres() {
+        return; // no cache on PostgreSQL; the test above covers both backends
+    }
+    let scratch = Scratch::new().await;
+    let store = scratch.open().await;
+    let renders = std::sync::atomic::AtomicUsize::new(0);
+    let page = |store: &Store, after: Option<&'static str>| {
+        let key = ListKey::new(&["ListRooms", ROOT_AWS_ACCOUNT, "account"], after, 50);
+        let renders = &renders;
+        let store = store.clone();
+        async move {
+            store
+                .cached_page::<StoreError>(key, async {
+                    let n = renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(bytes::Bytes::from(format!("render {n}")))
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(page(&store, None).await, "render 0");
+    assert_eq!(
+        page(&store, None).await,
+        "render 0",
+        "the second is the cached one"
+    );
+    assert_eq!(page(&store, Some("token")).await, "render 1", "another key");
+    // A render that fails is not kept.
+    let failed = store
+        .cached_page::<StoreError>(
+            ListKey::new(&["ListRooms", ROOT_AWS_ACCOUNT, "other"], None, 50),
+            async { Err(StoreError::no_account("other")) },
+        )
+        .await;
+    assert!(failed.is_err());
+    // A write through another pool on the same file drops every page.
+    let other = scratch.open().await;
+    other
+        .create_account(ROOT_AWS_ACCOUNT, "Anything")
+        .await
+        .unwrap();
+    assert_eq!(page(&store, None).await, "render 2");
+    assert_eq!(page(&store, None).await, "render 2");
 }

@@ -102,17 +102,20 @@ pub async fn list_bots(call: &Call<'_>) -> Result<Reply, ApiError> {
     let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, BOTS_PAGE_DEFAULT)?;
     v.finish()?;
     let scope = [Op::ListBots.name(), call.owner(), account_id];
-    let after = call.created_after(&scope)?;
-    let page = call
-        .store
-        .list_bots(call.owner(), account_id, after, limit)
-        .await?;
-    let bots: Vec<serde_json::Value> = page.bots.iter().map(bot_json).collect();
-    let mut body = serde_json::json!({ "Bots": bots });
-    if let Some(next) = &page.next {
-        body["NextToken"] = call.created_token(&scope, next).into();
-    }
-    Ok(Reply::json(200, body.to_string()))
+    call.cached_list(&scope, limit, async {
+        let after = call.created_after(&scope)?;
+        let page = call
+            .store
+            .list_bots(call.owner(), account_id, after, limit)
+            .await?;
+        let bots: Vec<serde_json::Value> = page.bots.iter().map(bot_json).collect();
+        let mut body = serde_json::json!({ "Bots": bots });
+        if let Some(next) = &page.next {
+            body["NextToken"] = call.created_token(&scope, next).into();
+        }
+        Ok(body.to_string())
+    })
+    .await
 }
 
 #[derive(Deserialize)]

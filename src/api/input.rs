@@ -1,14 +1,16 @@
 //! What an operation's handler reads its input from, and the helpers every resource shares:
 //! path labels by name, the request body, `max-results` and page tokens.
 
+use axum::body::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::body::decode_body;
+use super::reply::Reply;
 use super::router::{Query, Route};
 use super::validate::Violations;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::{ListKey, Store};
 use crate::token::PageTokens;
 
 /// `ProfileServiceMaxResults` bounds (every list of the account and user operations), and the
@@ -141,6 +143,24 @@ impl Call<'_> {
             ))),
             _ => Ok(None),
         }
+    }
+
+    /// A list's page (200), through the store's cache of rendered pages
+    /// ([`Store::cached_page`]): `render` makes its JSON body when the cache has no page for
+    /// this `scope` (the page tokens' scope: operation, owner, account, filters), this request's
+    /// `next-token` and `limit`, or the database changed since.
+    pub async fn cached_list(
+        &self,
+        scope: &[&str],
+        limit: usize,
+        render: impl Future<Output = Result<String, ApiError>>,
+    ) -> Result<Reply, ApiError> {
+        let key = ListKey::new(scope, self.query.get("next-token")?, limit);
+        let body = self
+            .store
+            .cached_page(key, async { render.await.map(Bytes::from) })
+            .await?;
+        Ok(Reply::pieces(200, vec![body]))
     }
 
     /// [`Call::next_token`] for a list in creation order: a page ending at `(ms, id)`.

@@ -145,17 +145,20 @@ pub async fn list_rooms(call: &Call<'_>) -> Result<Reply, ApiError> {
         account_id,
         member_id.unwrap_or("\0"),
     ];
-    let after = call.created_after(&scope)?;
-    let page = call
-        .store
-        .list_rooms(call.owner(), account_id, member_id, after, limit)
-        .await?;
-    let rooms: Vec<serde_json::Value> = page.rooms.iter().map(room_json).collect();
-    let mut body = serde_json::json!({ "Rooms": rooms });
-    if let Some(next) = &page.next {
-        body["NextToken"] = call.created_token(&scope, next).into();
-    }
-    Ok(Reply::json(200, body.to_string()))
+    call.cached_list(&scope, limit, async {
+        let after = call.created_after(&scope)?;
+        let page = call
+            .store
+            .list_rooms(call.owner(), account_id, member_id, after, limit)
+            .await?;
+        let rooms: Vec<serde_json::Value> = page.rooms.iter().map(room_json).collect();
+        let mut body = serde_json::json!({ "Rooms": rooms });
+        if let Some(next) = &page.next {
+            body["NextToken"] = call.created_token(&scope, next).into();
+        }
+        Ok(body.to_string())
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -285,18 +288,21 @@ pub async fn list_room_memberships(call: &Call<'_>) -> Result<Reply, ApiError> {
         account_id,
         room_id,
     ];
-    let after = call.page_after(&scope, 1)?.and_then(|mut p| p.pop());
-    let page = call
-        .store
-        .list_memberships(call.owner(), account_id, room_id, after.as_deref(), limit)
-        .await?;
-    let memberships: Vec<serde_json::Value> =
-        page.memberships.iter().map(membership_json).collect();
-    let mut body = serde_json::json!({ "RoomMemberships": memberships });
-    if let Some(member_id) = page.next {
-        body["NextToken"] = call.next_token(&scope, &[&member_id]).into();
-    }
-    Ok(Reply::json(200, body.to_string()))
+    call.cached_list(&scope, limit, async {
+        let after = call.page_after(&scope, 1)?.and_then(|mut p| p.pop());
+        let page = call
+            .store
+            .list_memberships(call.owner(), account_id, room_id, after.as_deref(), limit)
+            .await?;
+        let memberships: Vec<serde_json::Value> =
+            page.memberships.iter().map(membership_json).collect();
+        let mut body = serde_json::json!({ "RoomMemberships": memberships });
+        if let Some(member_id) = page.next {
+            body["NextToken"] = call.next_token(&scope, &[&member_id]).into();
+        }
+        Ok(body.to_string())
+    })
+    .await
 }
 
 #[derive(Deserialize)]

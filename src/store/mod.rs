@@ -27,6 +27,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
@@ -35,6 +36,7 @@ pub use bots::{Bot, BotPage, DEFAULT_BOT_DOMAIN, EventsConfiguration};
 pub use error::{Conflict, Limit, Missing, Rejection, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
+pub use page_cache::ListKey;
 pub use rooms::{
     BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
@@ -175,6 +177,9 @@ pub struct Store {
     /// Recently served ListUsers pages, where the database has a version to check them
     /// against (the embedded SQLite file; see [`page_cache`]).
     pages: Option<Arc<users::UserPageCache>>,
+    /// Recently served pages of the other lists (rooms, memberships, bots), rendered, kept
+    /// exact the same way ([`Store::cached_page`]).
+    lists: Option<Arc<page_cache::ListPageCache>>,
     /// The service's quotas on rooms, memberships and bots.
     limits: Limits,
 }
@@ -182,6 +187,9 @@ pub struct Store {
 /// How much page text the ListUsers cache of an embedded store keeps: some 1,400 pages of
 /// 100 users.
 pub const PAGE_CACHE_BYTES: usize = 64 << 20;
+
+/// How much the cache of the other lists' pages keeps: some 800 pages of 99 rooms.
+pub const LIST_CACHE_BYTES: usize = 16 << 20;
 
 /// The name of the SQLite file inside the data directory.
 pub const DB_FILE: &str = "belfry.db";
@@ -325,6 +333,9 @@ impl Store {
         let pages = reader
             .as_ref()
             .map(|_| Arc::new(page_cache::PageCache::new(PAGE_CACHE_BYTES)));
+        let lists = reader
+            .as_ref()
+            .map(|_| Arc::new(page_cache::PageCache::new(LIST_CACHE_BYTES)));
         let mut store = Store {
             reads,
             writer,
@@ -332,6 +343,7 @@ impl Store {
             token_secret: [0; 32],
             reader,
             pages,
+            lists,
             limits: Limits::default(),
         };
         store.migrate().await?;
@@ -344,6 +356,34 @@ impl Store {
     pub fn with_limits(mut self, limits: Limits) -> Store {
         self.limits = limits;
         self
+    }
+
+    /// The page of a list under `key`: as `render` made it for an earlier request, if the
+    /// database has not changed since (any commit, by any connection or process, changes its
+    /// version; see [`page_cache`]), else made by `render` now and kept for the next one.
+    ///
+    /// For the lists other than ListUsers, whose rows are read into typed values and rendered:
+    /// a page asked for again (a dashboard, a sync job's first page) costs a lookup instead of
+    /// its statements and its rendering. `key` must hold everything that decides the page,
+    /// the caller's AWS account included: a page found under it is served without asking the
+    /// database again, tenancy checks included. Only pages that `render` made without error
+    /// are kept. On PostgreSQL and in memory there is no version to check, and every page is
+    /// rendered.
+    pub async fn cached_page<E: From<StoreError>>(
+        &self,
+        key: ListKey,
+        render: impl Future<Output = std::result::Result<Bytes, E>>,
+    ) -> std::result::Result<Bytes, E> {
+        let (Some(lists), Some(reader)) = (&self.lists, &self.reader) else {
+            return render.await;
+        };
+        let version = reader.data_version()?;
+        if let Some(page) = lists.get(version, &key) {
+            return Ok(Bytes::clone(&page));
+        }
+        let page = render.await?;
+        lists.put(version, key, Arc::new(page.clone()));
+        Ok(page)
     }
 
     /// The engine behind this store.

@@ -27,11 +27,52 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+
 /// What a key or a page costs the cache, in bytes (roughly: what it holds on the heap and in
 /// itself).
 pub trait Weigh {
     fn bytes(&self) -> usize;
 }
+
+/// What decides a page of one of the other lists (rooms, memberships, bots, ...): the
+/// *scope* its page tokens are signed for (the operation, the caller's AWS account, the Chime
+/// account and the filters; see [`crate::token`]), the page token it continues from, exactly
+/// as the client sent it (tokens are deterministic: one position, one token), and its size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListKey {
+    scope: Vec<String>,
+    after: Option<String>,
+    limit: usize,
+}
+
+impl ListKey {
+    pub fn new(scope: &[&str], after: Option<&str>, limit: usize) -> ListKey {
+        ListKey {
+            scope: scope.iter().map(|part| part.to_string()).collect(),
+            after: after.map(str::to_string),
+            limit,
+        }
+    }
+}
+
+impl Weigh for ListKey {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<ListKey>()
+            + self.scope.iter().map(String::len).sum::<usize>()
+            + self.after.as_ref().map_or(0, String::len)
+    }
+}
+
+/// A page as the client receives it: its whole JSON body.
+impl Weigh for Bytes {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Bytes>() + self.len()
+    }
+}
+
+/// Rendered pages of the lists other than ListUsers, by [`ListKey`].
+pub type ListPageCache = PageCache<ListKey, Bytes>;
 
 /// The pages of one database version, under keys of type `K`.
 pub struct PageCache<K, P> {
