@@ -39,6 +39,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod carrier;
 pub mod cli;
 pub mod demo;
 pub mod embedded;

@@ -1,4 +1,5 @@
-//! The store: accounts, users, rooms, bots, access keys and the page-token secret, in SQL.
+//! The store: accounts, users, rooms, bots, the phone-number inventory and its orders, access
+//! keys and the page-token secret, in SQL.
 //!
 //! The store knows nothing of HTTP. Callers pass the caller's AWS account id (the *owner*) into
 //! every call, and the store answers "not found" for an account owned by anyone else, exactly as
@@ -18,6 +19,7 @@ mod import;
 mod keys;
 pub mod migrations;
 mod page_cache;
+mod phone_numbers;
 mod reader;
 mod rooms;
 mod users;
@@ -35,6 +37,10 @@ pub use bots::{Bot, BotPage, DEFAULT_BOT_DOMAIN, EventsConfiguration};
 pub use error::{Conflict, Limit, Missing, Rejection, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
+pub use phone_numbers::{
+    Association, DELETION_QUEUE_MS, NumberChange, NumberFilter, OrderLine, OrderPage,
+    OrderedNumber, PhoneNumber, PhoneNumberOrder, PhoneNumberPage,
+};
 pub use rooms::{
     BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
@@ -175,8 +181,11 @@ pub struct Store {
     /// Recently served ListUsers pages, where the database has a version to check them
     /// against (the embedded SQLite file; see [`page_cache`]).
     pages: Option<Arc<users::UserPageCache>>,
-    /// The service's quotas on rooms, memberships and bots.
+    /// The service's quotas on rooms, memberships, bots and orders.
     limits: Limits,
+    /// How long the simulated carrier takes to process a phone number order (0: done by the
+    /// next call that reads it).
+    order_processing_ms: i64,
 }
 
 /// How much page text the ListUsers cache of an embedded store keeps: some 1,400 pages of
@@ -333,6 +342,7 @@ impl Store {
             reader,
             pages,
             limits: Limits::default(),
+            order_processing_ms: 0,
         };
         store.migrate().await?;
         store.token_secret = store.load_token_secret().await?;
@@ -343,6 +353,12 @@ impl Store {
     /// limit set a low one).
     pub fn with_limits(mut self, limits: Limits) -> Store {
         self.limits = limits;
+        self
+    }
+
+    /// The same store with a carrier that takes `duration` to process a phone number order.
+    pub fn with_order_processing(mut self, duration: Duration) -> Store {
+        self.order_processing_ms = duration.as_millis().min(i64::MAX as u128) as i64;
         self
     }
 
@@ -385,6 +401,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         for table in [
             "messages",
+            "phone_number_order_numbers",
+            "phone_number_orders",
             "conversation_members",
             "conversations",
             "room_memberships",
