@@ -221,10 +221,13 @@ pub(super) async fn assign_number(
     }
     release_user_number(tx, user_id).await?;
     let now = now_millis();
-    sqlx::query(
+    // Only while no one holds it: a concurrent association from another Chime account (whose
+    // account lock does not order it with this one) that committed first leaves no row here.
+    let done = sqlx::query(
         "UPDATE phone_numbers SET status = 'Assigned', account_id = $1, user_id = $2,
             associated_ms = $3, updated_ms = $3
-         WHERE aws_account_id = $4 AND e164 = $5",
+         WHERE aws_account_id = $4 AND e164 = $5 AND user_id IS NULL
+            AND status = 'Unassigned'",
     )
     .bind(account_id)
     .bind(user_id)
@@ -234,6 +237,9 @@ pub(super) async fn assign_number(
     .execute(&mut **tx)
     .await
     .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(Conflict::PhoneNumber));
+    }
     Ok(true)
 }
 
@@ -622,10 +628,12 @@ impl Store {
             }
         }
         number.updated_ms = now_millis();
-        sqlx::query(
+        // The checks above hold still (a number assigned meanwhile keeps its product).
+        let done = sqlx::query(
             "UPDATE phone_numbers SET product_type = $1, calling_name = $2,
                 calling_name_status = $3, updated_ms = $4
-             WHERE aws_account_id = $5 AND e164 = $6",
+             WHERE aws_account_id = $5 AND e164 = $6 AND status <> 'DeleteInProgress'
+                AND (user_id IS NULL OR product_type = $1)",
         )
         .bind(number.product_type.as_str())
         .bind(number.calling_name.as_deref())
@@ -635,6 +643,9 @@ impl Store {
         .bind(e164)
         .execute(&mut **tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(Conflict::NumberAssigned));
+        }
         Ok(number)
     }
 
@@ -669,16 +680,24 @@ impl Store {
                 failed.push((e164.clone(), StoreError::Rejected(refusal)));
                 continue;
             }
-            sqlx::query(
+            // Only while it is still unassigned (an association may have committed meanwhile).
+            let done = sqlx::query(
                 "UPDATE phone_numbers SET status = 'DeleteInProgress', deletion_ms = $1,
                     updated_ms = $1
-                 WHERE aws_account_id = $2 AND e164 = $3",
+                 WHERE aws_account_id = $2 AND e164 = $3 AND user_id IS NULL
+                    AND status <> 'DeleteInProgress'",
             )
             .bind(now)
             .bind(owner)
             .bind(e164)
             .execute(&mut *tx)
             .await?;
+            if done.rows_affected() == 0 {
+                failed.push((
+                    e164.clone(),
+                    StoreError::Rejected(Rejection::NumberAssigned),
+                ));
+            }
         }
         tx.commit().await?;
         Ok(failed)
