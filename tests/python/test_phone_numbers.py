@@ -296,3 +296,35 @@ def test_the_demos_numbers_are_in_its_inventory_and_agree_with_its_users(demo, d
     assert all(n["Status"] == "Assigned" for n in numbers)
     # Every one in NANPA's fictional 555-0100..0199 lines.
     assert all(n.startswith("+120655501") for n in held), sorted(held)
+
+
+def test_a_slow_carrier_keeps_orders_processing(bin_path, tmp_path, fresh_store):
+    """`--phone-order-processing-ms` makes the carrier take its time: the order stays
+    Processing and its numbers are not in the inventory yet."""
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--phone-order-processing-ms", "600000"])
+    try:
+        client = chime_client(server.endpoint, server.create_key())
+        order = client.create_phone_number_order(
+            ProductType="BusinessCalling", E164PhoneNumbers=["+12065550100"])["PhoneNumberOrder"]
+        got = client.get_phone_number_order(PhoneNumberOrderId=order["PhoneNumberOrderId"])
+        assert got["PhoneNumberOrder"]["Status"] == "Processing"
+        assert client.list_phone_numbers()["PhoneNumbers"] == []
+        # Not offered to the same AWS account while on order.
+        assert "+12065550100" not in client.search_available_phone_numbers(
+            AreaCode="206")["E164PhoneNumbers"]
+    finally:
+        assert server.stop() == 0
+
+
+def test_reset_forgets_numbers_and_orders(admin_server):
+    client = chime_client(admin_server.endpoint, admin_server.create_key())
+    order = client.create_phone_number_order(ProductType="BusinessCalling",
+                                             E164PhoneNumbers=["+12065550100"])
+    wait_for_order(client, order["PhoneNumberOrder"]["PhoneNumberOrderId"])
+    assert len(client.list_phone_numbers()["PhoneNumbers"]) == 1
+    resp = requests.post(f"{admin_server.endpoint}/_belfry/reset",
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    assert resp.status_code == 204, resp.text
+    assert client.list_phone_numbers()["PhoneNumbers"] == []
+    assert client.list_phone_number_orders()["PhoneNumberOrders"] == []
