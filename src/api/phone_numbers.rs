@@ -161,6 +161,21 @@ fn query_enum<T>(
     })
 }
 
+/// The `product-type` query member, checked into `v`.
+fn query_product_type(
+    call: &Call<'_>,
+    v: &mut Violations,
+) -> Result<Option<PhoneNumberProductType>, ApiError> {
+    query_enum(
+        call,
+        v,
+        "product-type",
+        "productType",
+        PhoneNumberProductType::parse,
+        PhoneNumberProductType::choices(),
+    )
+}
+
 /// A query member as an owned string.
 fn query_text(call: &Call<'_>, name: &str) -> Result<Option<String>, ApiError> {
     Ok(call.query.get(name)?.map(str::to_string))
@@ -241,14 +256,7 @@ pub async fn search_available_phone_numbers(call: &Call<'_>) -> Result<Reply, Ap
 /// `GET /phone-number-countries?product-type=`: where the product's numbers can be ordered.
 pub async fn list_supported_phone_number_countries(call: &Call<'_>) -> Result<Reply, ApiError> {
     let mut v = Violations::new();
-    let product = query_enum(
-        call,
-        &mut v,
-        "product-type",
-        "productType",
-        PhoneNumberProductType::parse,
-        PhoneNumberProductType::choices(),
-    )?;
+    let product = query_product_type(call, &mut v)?;
     if call.query.get("product-type")?.is_none() {
         v.missing("productType");
     }
@@ -380,14 +388,7 @@ pub async fn list_phone_numbers(call: &Call<'_>) -> Result<Reply, ApiError> {
         PhoneNumberStatus::parse,
         PhoneNumberStatus::choices(),
     )?;
-    let product_type = query_enum(
-        call,
-        &mut v,
-        "product-type",
-        "productType",
-        PhoneNumberProductType::parse,
-        PhoneNumberProductType::choices(),
-    )?;
+    let product_type = query_product_type(call, &mut v)?;
     let filter_name = query_enum(
         call,
         &mut v,

@@ -250,7 +250,11 @@ impl Store {
             });
         }
         // The users' numbers stay in the AWS account's inventory, unassigned.
-        super::phone_numbers::release_account_numbers(&mut tx, account_id).await?;
+        super::phone_numbers::release_numbers(
+            &mut tx,
+            super::phone_numbers::Holder::Account(account_id),
+        )
+        .await?;
         for statement in [
             "DELETE FROM messages WHERE account_id = $1",
             "DELETE FROM conversation_members WHERE conversation_id IN

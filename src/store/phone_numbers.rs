@@ -166,32 +166,36 @@ async fn load_number(tx: &mut Tx, owner: &str, e164: &str) -> Result<PhoneNumber
     number_from_row(&row)
 }
 
-/// Returns the number the user holds, if any, to the inventory (`Unassigned`).
-pub(super) async fn release_user_number(conn: &mut AnyConnection, user_id: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE phone_numbers SET status = 'Unassigned', account_id = NULL, user_id = NULL,
-            associated_ms = NULL, updated_ms = $1
-         WHERE user_id = $2",
-    )
-    .bind(now_millis())
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Whose numbers [`release_numbers`] returns to the inventory.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Holder<'a> {
+    /// The user's number.
+    User(&'a str),
+    /// The numbers of every user of the account (the account is being deleted).
+    Account(&'a str),
 }
 
-/// Returns every number held by a user of the account to the inventory (the account is
-/// being deleted).
-pub(super) async fn release_account_numbers(tx: &mut Tx, account_id: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE phone_numbers SET status = 'Unassigned', account_id = NULL, user_id = NULL,
-            associated_ms = NULL, updated_ms = $1
-         WHERE account_id = $2",
-    )
-    .bind(now_millis())
-    .bind(account_id)
-    .execute(&mut **tx)
-    .await?;
+/// Returns the numbers `holder` holds to the inventory (`Unassigned`, no association).
+pub(super) async fn release_numbers(conn: &mut AnyConnection, holder: Holder<'_>) -> Result<()> {
+    let (sql, id) = match holder {
+        Holder::User(id) => (
+            "UPDATE phone_numbers SET status = 'Unassigned', account_id = NULL, user_id = NULL,
+                associated_ms = NULL, updated_ms = $1
+             WHERE user_id = $2",
+            id,
+        ),
+        Holder::Account(id) => (
+            "UPDATE phone_numbers SET status = 'Unassigned', account_id = NULL, user_id = NULL,
+                associated_ms = NULL, updated_ms = $1
+             WHERE account_id = $2",
+            id,
+        ),
+    };
+    sqlx::query(sql)
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -219,7 +223,7 @@ pub(super) async fn assign_number(
     if number.product_type != PhoneNumberProductType::BusinessCalling {
         return Err(StoreError::Rejected(Rejection::NotBusinessCalling));
     }
-    release_user_number(tx, user_id).await?;
+    release_numbers(tx, Holder::User(user_id)).await?;
     let now = now_millis();
     // Only while no one holds it: a concurrent association from another Chime account (whose
     // account lock does not order it with this one) that committed first leaves no row here.

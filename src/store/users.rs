@@ -980,7 +980,8 @@ impl Store {
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
             .ok_or_else(|| StoreError::no_user(account_id, user_id))?;
-        super::phone_numbers::release_user_number(&mut tx, user_id).await?;
+        super::phone_numbers::release_numbers(&mut tx, super::phone_numbers::Holder::User(user_id))
+            .await?;
         record.user.primary_provisioned_number = None;
         Self::save_user(&mut tx, &record).await?;
         tx.commit().await?;

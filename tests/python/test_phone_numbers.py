@@ -5,15 +5,16 @@ operations as boto3's typed exception (fault rules for the ones no request provo
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import pytest
 import requests
 
 from support import TIMESTAMP_RE, chime_client, email, expect_error, start_server, unique
+# The admin server fixture, its token and the fault rules' exception shapes are the room and
+# bot tests' own.
+from test_rooms_and_bots import ADMIN_TOKEN, FAULTS, admin_server  # noqa: F401
 
-ADMIN_TOKEN = "admin-" + secrets.token_hex(12)
 
 
 def wait_for_order(client, order_id: str) -> dict:
@@ -217,15 +218,6 @@ def test_modeled_errors_a_request_provokes_arrive_typed(client, read_only, accou
     expect_error(e, "BadRequestException", 400)
 
 
-@pytest.fixture
-def admin_server(bin_path, tmp_path, fresh_store):
-    """A server with `--admin-token ADMIN_TOKEN` over this test's store; it must exit 0."""
-    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
-                          extra_args=["--admin-token", ADMIN_TOKEN])
-    yield server
-    assert server.stop() == 0, server.logs(80)
-
-
 #: A valid request of each phone-number operation (faults answer after routing).
 CALLS = {
     "SearchAvailablePhoneNumbers": {"AreaCode": "206"},
@@ -243,15 +235,6 @@ CALLS = {
     "BatchDeletePhoneNumber": {"PhoneNumberIds": ["+12065550100"]},
     "RestorePhoneNumber": {"PhoneNumberId": "+12065550100"},
 }
-
-FAULTS = {
-    "Throttled": ("ThrottledClientException", 429),
-    "ServiceUnavailable": ("ServiceUnavailableException", 503),
-    "ServiceFailure": ("ServiceFailureException", 500),
-    "Unauthorized": ("UnauthorizedClientException", 401),
-    "Forbidden": ("ForbiddenException", 403),
-}
-
 
 def test_every_modeled_service_error_arrives_typed(admin_server):
     import botocore.session
