@@ -82,7 +82,9 @@ pub fn demo_users(account_id: &str, now: i64) -> Vec<User> {
                 user_id: uuid::Uuid::new_v4().to_string(),
                 account_id: account_id.to_string(),
                 primary_email: format!("{local}.{i:03}@example.com"),
-                primary_provisioned_number: (i % 5 == 0).then(|| format!("+1206555{:04}", i)),
+                // 555-0100 to 555-0149: NANPA's fictional-use lines (see `crate::carrier`).
+                primary_provisioned_number: (i % 5 == 0)
+                    .then(|| format!("+1206555{:04}", 100 + i / 5)),
                 display_name: Some(format!("{first} {last}")),
                 license_type: license,
                 user_type,

@@ -198,6 +198,20 @@ impl From<StoreError> for ApiError {
             }) => ApiError::not_found(format!(
                 "The message {message_id} was not found in {discussion_id}."
             )),
+            StoreError::NotFound(Missing::AnyUser { user_id }) => ApiError::not_found(format!(
+                "The user {user_id} was not found in any account of this AWS account."
+            )),
+            // The number is sensitive: not echoed.
+            StoreError::NotFound(Missing::PhoneNumber { .. }) => ApiError::not_found(
+                "The phone number was not found in this AWS account's phone number inventory.",
+            ),
+            StoreError::NotFound(Missing::PhoneNumberOrder { order_id }) => {
+                ApiError::not_found(format!("The phone number order {order_id} was not found."))
+            }
+            StoreError::Conflict(Conflict::NumberAssigned) => ApiError::conflict(
+                "The phone number is assigned to a user: disassociate it before changing its \
+                 product type.",
+            ),
             StoreError::Conflict(Conflict::ForeignId) => {
                 ApiError::conflict("The id belongs to a resource of another account.")
             }
@@ -212,6 +226,9 @@ impl From<StoreError> for ApiError {
                         format!("A member belongs to at most {n} rooms.")
                     }
                     Limit::BotsPerAccount(n) => format!("An account has at most {n} bots."),
+                    Limit::NumbersPerOrder(n) => {
+                        format!("A phone number order has at most {n} numbers.")
+                    }
                 };
                 ApiError::new(ErrorKind::ResourceLimitExceeded, message)
             }
@@ -229,6 +246,24 @@ impl From<StoreError> for ApiError {
                 Rejection::RoleOfABot { member_id } => format!(
                     "The member {member_id} is a bot: the member role can be updated only for \
                      user IDs."
+                ),
+                Rejection::NumberInDeletionQueue => "The phone number is in the deletion queue: \
+                     restore it first."
+                    .to_string(),
+                Rejection::NumberNotInDeletionQueue => {
+                    "The phone number is not in the deletion queue.".to_string()
+                }
+                Rejection::NumberAssigned => "A phone number must be disassociated from any \
+                     users before it can be deleted."
+                    .to_string(),
+                Rejection::NotBusinessCalling => "Only a BusinessCalling phone number can be \
+                     associated with a user."
+                    .to_string(),
+                Rejection::ProductNotAllowed { product } => format!(
+                    "The phone number cannot have the product type {}: toll-free numbers \
+                     cannot use BusinessCalling, and numbers outside the US must use \
+                     SipMediaApplicationDialIn.",
+                    product.as_str()
                 ),
             }),
             StoreError::Conflict(Conflict::Email) => {

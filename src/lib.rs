@@ -17,19 +17,21 @@
 //! * [`api`]: one Chime operation per request. [`api::op`] has the [`api::Op`] enum of the
 //!   model's 62 operations, their bindings and the dispatch; [`api::router`], [`api::input`],
 //!   [`api::body`], [`api::validate`] and [`api::reply`] are shared by every resource; then one
-//!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`]) with
-//!   its operations' handlers.
-//! * [`store`]: accounts, users, rooms, bots, messages, keys and phone numbers in SQL (SQLite
-//!   or PostgreSQL); it knows nothing of HTTP. One file per resource as in `api/` (`accounts`,
-//!   `users`, `rooms`, `bots`, `keys`), then what they share: numbered schema migrations
-//!   ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
+//!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`],
+//!   [`api::phone_numbers`]) with its operations' handlers.
+//! * [`store`]: accounts, users, rooms, bots, messages, keys, the phone-number inventory and its
+//!   orders in SQL (SQLite or PostgreSQL); it knows nothing of HTTP. One file per resource as in
+//!   `api/` (`accounts`, `users`, `rooms`, `bots`, `phone_numbers`, `keys`), then what they
+//!   share: numbered schema migrations ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
 //!   served user list pages (`page_cache`), the bulk upsert of `belfry import` (`import`), and
 //!   [`store::StoreError`], which names what was missing or collided.
 //! * [`error`]: the one error type of the wire ([`error::ApiError`]), and the one conversion
 //!   from the store's errors into it.
 //! * [`model`]: the wire enums of the model (License, UserType, ...) and the email key.
 //! * [`token`]: signed, self-contained page tokens; [`time`]: ISO 8601 timestamps.
-//! * [`events`]: the events Belfry sends a chat bot's endpoint when a message mentions it.
+//! * [`events`]: the events Belfry sends a chat bot's endpoint when a message mentions it;
+//!   [`carrier`]: the simulated carrier that offers (fictional) phone numbers and classifies
+//!   them by country and type.
 //! * [`transfer`]: an account's users as JSON Lines or CSV, and its rooms and bots as JSON
 //!   Lines ([`transfer::rooms`]), for `belfry import`/`export`; [`demo`]: the demo account of
 //!   `serve --demo`; [`embedded`]: an in-memory server inside a Rust test.
@@ -39,6 +41,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod carrier;
 pub mod cli;
 pub mod demo;
 pub mod embedded;

@@ -74,6 +74,45 @@ wire_enum!(
     MemberType { User, Bot, Webhook }
 );
 
+wire_enum!(
+    /// `PhoneNumberProductType`.
+    PhoneNumberProductType { BusinessCalling, VoiceConnector, SipMediaApplicationDialIn }
+);
+wire_enum!(
+    /// `PhoneNumberType`.
+    PhoneNumberType { Local, TollFree }
+);
+wire_enum!(
+    /// `PhoneNumberStatus`: where a number of the inventory stands.
+    PhoneNumberStatus {
+        AcquireInProgress,
+        AcquireFailed,
+        Unassigned,
+        Assigned,
+        ReleaseInProgress,
+        DeleteInProgress,
+        ReleaseFailed,
+        DeleteFailed,
+    }
+);
+wire_enum!(
+    /// `PhoneNumberAssociationName`: what a number is associated with (and ListPhoneNumbers'
+    /// `filter-name`).
+    PhoneNumberAssociationName { AccountId, UserId, VoiceConnectorId, VoiceConnectorGroupId, SipRuleId }
+);
+wire_enum!(
+    /// `PhoneNumberOrderStatus`.
+    PhoneNumberOrderStatus { Processing, Successful, Failed, Partial }
+);
+wire_enum!(
+    /// `OrderedPhoneNumberStatus`: one number of an order.
+    OrderedPhoneNumberStatus { Processing, Acquired, Failed }
+);
+wire_enum!(
+    /// `CallingNameStatus`.
+    CallingNameStatus { Unassigned, UpdateInProgress, UpdateSucceeded, UpdateFailed }
+);
+
 /// The key under which an email is unique and ordered: its Unicode lower case, nothing else
 /// (no trimming), so a `user-email` filter is an exact, case-insensitive match.
 ///

@@ -1,6 +1,7 @@
 //! A store written by an earlier release opens with this one, upgrades in place through the
 //! numbered migrations (`belfry::store::migrations`) and keeps every access key, account,
-//! user, setting and phone number, and gains the tables of later migrations (rooms, bots);
+//! user, setting and phone number (each user's number in the inventory, Assigned to the user),
+//! and gains the tables of later migrations (rooms, bots, phone number orders);
 //! on SQLite and on PostgreSQL (`BELFRY_TEST_BACKEND`).
 //!
 //! The earlier store is `tests/fixtures/store-v1.sql`: the schema of the release before
@@ -11,7 +12,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use belfry::demo;
-use belfry::store::{Conflict, Location, NewMembership, Store, StoreError, UserFilter, migrations};
+use belfry::model::{PhoneNumberProductType, PhoneNumberStatus};
+use belfry::store::{
+    Association, Conflict, Location, NewMembership, NumberFilter, Store, StoreError, UserFilter,
+    migrations,
+};
 use common::*;
 use sqlx::{Connection, Executor};
 
@@ -22,20 +27,9 @@ const NUMBERED_USER: &str = "5c2af270-8960-4818-a018-c13994f31b24";
 const SHARED_USER: &str = "f48e74f8-1f36-46c1-b85d-c280704c04cd";
 const OWNER: &str = "111111111111";
 
-/// A raw connection to the database behind `location`, with no Belfry code in the way.
+/// A raw connection to the database behind `location`.
 async fn raw(location: &Location) -> sqlx::AnyConnection {
-    sqlx::any::install_default_drivers();
-    let url = match location {
-        Location::Dir(dir) => {
-            std::fs::create_dir_all(dir).expect("data directory");
-            format!("sqlite://{}?mode=rwc", dir.join("belfry.db").display())
-        }
-        Location::Url(url) => url.clone(),
-        Location::Memory => unreachable!("scratch stores are on disk"),
-    };
-    sqlx::AnyConnection::connect(&url)
-        .await
-        .expect("raw connection")
+    raw_connection(location).await
 }
 
 /// Writes the earlier release's store at `location`.
@@ -110,14 +104,66 @@ async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything()
     assert_eq!(before[2].len(), 23, "the fixture's users");
 
     let store = scratch.open().await;
-    // Every row of every table, column by column, as the earlier release left it.
+    // Every row of every table, column by column, as the earlier release left it; the phone
+    // numbers gain every user's PrimaryProvisionedNumber that had no row (the demo seeded its
+    // users' numbers into their rows only).
+    let mut numbers_after = before[3].clone();
+    for user in before[2].values().filter(|u| u[4] != "NULL") {
+        numbers_after
+            .entry(user[4].clone())
+            .or_insert_with(|| vec![user[4].clone(), OWNER.to_string(), user[0].clone()]);
+    }
+    assert!(numbers_after.len() > before[3].len(), "{numbers_after:?}");
     for ((table, columns), was) in tables.iter().zip(&before) {
+        let want = if *table == "phone_numbers" {
+            &numbers_after
+        } else {
+            was
+        };
         assert_eq!(
             &rows(&scratch.location, table, columns).await,
-            was,
+            want,
             "{table}"
         );
     }
+    // ...each an Assigned Business Calling number of its user, associated with the user and the
+    // user's account, as ListPhoneNumbers shows it.
+    let page = store
+        .list_phone_numbers(OWNER, &NumberFilter::default(), None, 99)
+        .await
+        .unwrap();
+    assert_eq!(page.numbers.len(), numbers_after.len());
+    for number in &page.numbers {
+        let holder = &numbers_after[&number.e164][2];
+        let user = &before[2][holder];
+        assert_eq!(number.status, PhoneNumberStatus::Assigned, "{number:?}");
+        assert_eq!(number.product_type, PhoneNumberProductType::BusinessCalling);
+        assert_eq!(number.user_id.as_deref(), Some(holder.as_str()));
+        assert_eq!(number.account_id.as_deref(), Some(user[1].as_str()));
+        assert_eq!(number.country, "US");
+        assert!(
+            number.associated_ms.is_some() && number.created_ms > 0,
+            "{number:?}"
+        );
+        assert_eq!(
+            user[4], number.e164,
+            "the user's PrimaryProvisionedNumber agrees"
+        );
+    }
+    let by_user = store
+        .list_phone_numbers(
+            OWNER,
+            &NumberFilter {
+                association: Some(Association::User(NUMBERED_USER.to_string())),
+                ..NumberFilter::default()
+            },
+            None,
+            99,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_user.numbers.len(), 1);
+    assert_eq!(by_user.numbers[0].e164, "+12065550100");
     let meta = rows(&scratch.location, "belfry_meta", META_COLUMNS).await;
     assert_eq!(meta["schema_version"][1], migrations::latest().to_string());
     for name in ["page_token_secret", "demo_account_id", "demo_access_key_id"] {
@@ -218,11 +264,16 @@ async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything()
     );
     store.close().await;
 
-    // Migration 2: a number that no user holds has a place now.
+    // A number that no user holds has a place: Unassigned.
     let mut conn = raw(&scratch.location).await;
-    conn.execute("INSERT INTO phone_numbers (aws_account_id, e164, user_id) VALUES ('111111111111', '+12065550199', NULL)")
-        .await
-        .expect("an unassigned number");
+    conn.execute(
+        "INSERT INTO phone_numbers (aws_account_id, e164, country, number_type, product_type,
+            status, calling_name_status, created_ms, updated_ms)
+         VALUES ('111111111111', '+12065550199', 'US', 'Local', 'BusinessCalling',
+            'Unassigned', 'Unassigned', 1, 1)",
+    )
+    .await
+    .expect("an unassigned number");
     conn.close().await.unwrap();
 
     // Opening again migrates nothing and loses nothing.
@@ -232,7 +283,7 @@ async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything()
         Some(migrations::latest().to_string().as_str())
     );
     let numbers = rows(&scratch.location, "phone_numbers", NUMBER_COLUMNS).await;
-    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    assert_eq!(numbers.len(), numbers_after.len() + 1, "{numbers:?}");
     assert_eq!(numbers["+12065550100"][2], SHARED_USER);
     assert_eq!(numbers["+12065550199"][2], "NULL");
     store.close().await;

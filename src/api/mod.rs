@@ -9,8 +9,9 @@
 //!   `max-results`, page tokens); [`body`]: JSON request bodies; [`validate`]: the model's
 //!   constraints, in the service's own messages; [`reply`]: what a handler answers;
 //! * one file per resource, each holding its operations' parse -> store call -> reply:
-//!   [`accounts`], [`users`], [`rooms`] (rooms, memberships, message redaction) and [`bots`]
-//!   (bots and their events configurations).
+//!   [`accounts`], [`users`], [`rooms`] (rooms, memberships, message redaction), [`bots`]
+//!   (bots and their events configurations) and [`phone_numbers`] (the carrier's search, the
+//!   AWS account's number inventory and its orders).
 //!
 //! A store failure becomes the client's error through `From<StoreError> for ApiError`
 //! ([`crate::error`]), so a handler ends its store call with `?`.
@@ -20,6 +21,7 @@ pub mod body;
 pub mod bots;
 pub mod input;
 pub mod op;
+pub mod phone_numbers;
 pub mod reply;
 pub mod rooms;
 pub mod router;

@@ -12,7 +12,7 @@
 //! parse -> store call -> reply), and move its variant from the "not served" arm of
 //! [`dispatch`] to an arm of its own.
 
-use super::{Call, Reply, accounts, bots, rooms, users};
+use super::{Call, Reply, accounts, bots, phone_numbers, rooms, users};
 use crate::error::ApiError;
 
 /// One operation of the Chime model (2018-05-01).
@@ -65,7 +65,7 @@ pub enum Op {
     PutEventsConfiguration,
     GetEventsConfiguration,
     DeleteEventsConfiguration,
-    // Phone numbers and orders
+    // Phone numbers and orders (`api::phone_numbers`)
     SearchAvailablePhoneNumbers,
     ListSupportedPhoneNumberCountries,
     CreatePhoneNumberOrder,
@@ -474,21 +474,25 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         Op::PutEventsConfiguration => bots::put_events_configuration(call).await,
         Op::GetEventsConfiguration => bots::get_events_configuration(call).await,
         Op::DeleteEventsConfiguration => bots::delete_events_configuration(call).await,
+        Op::SearchAvailablePhoneNumbers => {
+            phone_numbers::search_available_phone_numbers(call).await
+        }
+        Op::ListSupportedPhoneNumberCountries => {
+            phone_numbers::list_supported_phone_number_countries(call).await
+        }
+        Op::CreatePhoneNumberOrder => phone_numbers::create_phone_number_order(call).await,
+        Op::GetPhoneNumberOrder => phone_numbers::get_phone_number_order(call).await,
+        Op::ListPhoneNumberOrders => phone_numbers::list_phone_number_orders(call).await,
+        Op::ListPhoneNumbers => phone_numbers::list_phone_numbers(call).await,
+        Op::GetPhoneNumber => phone_numbers::get_phone_number(call).await,
+        Op::UpdatePhoneNumber => phone_numbers::update_phone_number(call).await,
+        Op::BatchUpdatePhoneNumber => phone_numbers::batch_update_phone_number(call).await,
+        Op::DeletePhoneNumber => phone_numbers::delete_phone_number(call).await,
+        Op::BatchDeletePhoneNumber => phone_numbers::batch_delete_phone_number(call).await,
+        Op::RestorePhoneNumber => phone_numbers::restore_phone_number(call).await,
         // Not served yet: each is answered as the service would answer an unknown action.
         Op::AssociateSigninDelegateGroupsWithAccount
         | Op::DisassociateSigninDelegateGroupsFromAccount
-        | Op::SearchAvailablePhoneNumbers
-        | Op::ListSupportedPhoneNumberCountries
-        | Op::CreatePhoneNumberOrder
-        | Op::GetPhoneNumberOrder
-        | Op::ListPhoneNumberOrders
-        | Op::ListPhoneNumbers
-        | Op::GetPhoneNumber
-        | Op::UpdatePhoneNumber
-        | Op::BatchUpdatePhoneNumber
-        | Op::DeletePhoneNumber
-        | Op::BatchDeletePhoneNumber
-        | Op::RestorePhoneNumber
         | Op::GetPhoneNumberSettings
         | Op::UpdatePhoneNumberSettings
         | Op::GetGlobalSettings
@@ -502,8 +506,8 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
 /// The answer to an operation of the model that Belfry does not serve yet.
 fn not_served(op: Op) -> ApiError {
     ApiError::bad_request(format!(
-        "{} is not supported by this server (Belfry serves the Amazon Chime account, user, room \
-         and bot operations)",
+        "{} is not supported by this server (Belfry serves the Amazon Chime account, user, room, \
+         bot and phone number operations)",
         op.name()
     ))
 }

@@ -452,9 +452,8 @@ pub async fn associate_phone_number(call: &Call<'_>) -> Result<Reply, ApiError> 
         None => v.missing("e164PhoneNumber"),
     }
     v.finish()?;
-    let number = body.e164_phone_number.unwrap_or_default();
     // One spelling per number: `14155550100` and `+14155550100` are the same line.
-    let e164 = format!("+{}", number.trim_start_matches('+'));
+    let e164 = super::phone_numbers::normalize_e164(&body.e164_phone_number.unwrap_or_default());
     call.store
         .associate_phone_number(call.owner(), account_id, user_id, &e164)
         .await?;

@@ -42,6 +42,7 @@ pub struct FileConfig {
     pub throttle_max_wait_ms: Option<u64>,
     pub admin_token: Option<String>,
     pub fault_seed: Option<u64>,
+    pub phone_order_processing_ms: Option<u64>,
     /// `text` or `json`.
     pub log_format: Option<String>,
     pub shutdown_timeout_secs: Option<u64>,

@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Seed of the fault rules that name no seed of their own.
     #[arg(long, env = "BELFRY_FAULT_SEED", default_value_t = 0)]
     fault_seed: u64,
+    /// How long the simulated carrier takes to process a phone number order (0: an order is
+    /// done by the next request that reads it).
+    #[arg(long, env = "BELFRY_PHONE_ORDER_PROCESSING_MS", default_value_t = 0)]
+    phone_order_processing_ms: u64,
     /// Format of the log lines on stderr.
     #[arg(long, env = "BELFRY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -142,6 +146,12 @@ impl ServeArgs {
             file.admin_token.map(Some),
         );
         overlay(&mut self.fault_seed, matches, "fault_seed", file.fault_seed);
+        overlay(
+            &mut self.phone_order_processing_ms,
+            matches,
+            "phone_order_processing_ms",
+            file.phone_order_processing_ms,
+        );
         overlay(&mut self.log_format, matches, "log_format", log_format);
         overlay(
             &mut self.shutdown_timeout_secs,
@@ -195,7 +205,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         fault_seed: args.fault_seed,
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout_secs),
     };
-    let store = args.store.open().await?;
+    let store = args
+        .store
+        .open()
+        .await?
+        .with_order_processing(Duration::from_millis(args.phone_order_processing_ms));
     let server = Server::bind_with(&args.listen, store, options).await?;
     let endpoint = format!("http://{}", server.local_addr());
     let mut out = std::io::stdout().lock();

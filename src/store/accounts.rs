@@ -249,6 +249,12 @@ impl Store {
                 count: active,
             });
         }
+        // The users' numbers stay in the AWS account's inventory, unassigned.
+        super::phone_numbers::release_numbers(
+            &mut tx,
+            super::phone_numbers::Holder::Account(account_id),
+        )
+        .await?;
         for statement in [
             "DELETE FROM messages WHERE account_id = $1",
             "DELETE FROM conversation_members WHERE conversation_id IN
@@ -258,7 +264,6 @@ impl Store {
                 (SELECT room_id FROM rooms WHERE account_id = $1)",
             "DELETE FROM rooms WHERE account_id = $1",
             "DELETE FROM bots WHERE account_id = $1",
-            "DELETE FROM phone_numbers WHERE user_id IN (SELECT user_id FROM users WHERE account_id = $1)",
             "DELETE FROM users WHERE account_id = $1",
             "DELETE FROM accounts WHERE account_id = $1",
         ] {

@@ -48,6 +48,17 @@ pub enum Missing {
         account_id: String,
         conversation_id: String,
     },
+    /// No user of any of the AWS account's accounts has this id.
+    AnyUser {
+        user_id: String,
+    },
+    /// The number is not in the AWS account's inventory.
+    PhoneNumber {
+        phone_number_id: String,
+    },
+    PhoneNumberOrder {
+        order_id: String,
+    },
     /// No message of this id in the room or conversation.
     Message {
         discussion_id: String,
@@ -68,6 +79,8 @@ pub enum Conflict {
     Membership,
     /// A room or bot of another account has this id (an import restoring ids).
     ForeignId,
+    /// The number is assigned to a user: its product type stays until it is disassociated.
+    NumberAssigned,
 }
 
 /// A limit of the service that a write would pass ([`super::Limits`]).
@@ -77,6 +90,7 @@ pub enum Limit {
     MembershipsPerRoom(i64),
     MembershipsPerMember(i64),
     BotsPerAccount(i64),
+    NumbersPerOrder(i64),
 }
 
 /// A write the state of the resources does not allow, though each id names something real.
@@ -90,6 +104,18 @@ pub enum Rejection {
     NotAUser { member_id: String },
     /// Only a user's role in a room can change, not a bot's.
     RoleOfABot { member_id: String },
+    /// The number is in the deletion queue: it can only be restored.
+    NumberInDeletionQueue,
+    /// RestorePhoneNumber of a number that is not in the deletion queue.
+    NumberNotInDeletionQueue,
+    /// A number assigned to a user cannot be deleted.
+    NumberAssigned,
+    /// Only Business Calling numbers are assigned to users.
+    NotBusinessCalling,
+    /// The product cannot have a number of this country and type.
+    ProductNotAllowed {
+        product: crate::model::PhoneNumberProductType,
+    },
 }
 
 /// Why a store call failed.
@@ -169,6 +195,9 @@ impl fmt::Display for StoreError {
             StoreError::Conflict(Conflict::Membership) => write!(f, "already a member"),
             StoreError::Conflict(Conflict::ForeignId) => {
                 write!(f, "the id belongs to another account")
+            }
+            StoreError::Conflict(Conflict::NumberAssigned) => {
+                write!(f, "the number is assigned to a user")
             }
             StoreError::LimitExceeded(limit) => write!(f, "limit exceeded: {limit:?}"),
             StoreError::Rejected(why) => write!(f, "rejected: {why:?}"),

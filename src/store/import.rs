@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use sqlx::{AnyConnection, Connection};
 
 use super::users::{AlexaForBusinessMetadata, User};
@@ -87,13 +86,6 @@ impl Store {
                 .await?;
         owner.ok_or_else(|| StoreError::no_account(account_id))
     }
-}
-
-/// A number held by a user after the import, or released.
-#[derive(Serialize)]
-struct NumberRow<'a> {
-    user_id: &'a str,
-    number: Option<&'a str>,
 }
 
 /// The merged result of one record.
@@ -240,7 +232,6 @@ async fn apply(
     account_id: &str,
     users: &[ImportUser],
 ) -> Result<ImportOutcome> {
-    let rows = backend.json_rows("$2");
     // The users already there, by email key.
     let keys: Vec<String> = users.iter().map(|u| email_key(&u.primary_email)).collect();
     let sql = format!(
@@ -311,36 +302,18 @@ async fn apply(
     write_user_rows(conn, backend, &user_rows, upsert_statement)
         .await
         .map_err(|e| e.duplicate_is(Conflict::UserId))?;
-    let numbers: Vec<NumberRow<'_>> = batch
+    // The numbers the batch changes enter the inventory as assigned to their users.
+    let numbers: Vec<(&str, Option<&str>)> = batch
         .iter()
         .filter(|m| m.number_changed)
-        .map(|m| NumberRow {
-            user_id: &m.record.user.user_id,
-            number: m.record.user.primary_provisioned_number.as_deref(),
+        .map(|m| {
+            (
+                m.record.user.user_id.as_str(),
+                m.record.user.primary_provisioned_number.as_deref(),
+            )
         })
         .collect();
-    if !numbers.is_empty() {
-        let numbers_json = serde_json::to_string(&numbers).expect("numbers serialise");
-        let sql = format!(
-            "DELETE FROM phone_numbers WHERE user_id IN (SELECT value ->> 'user_id' FROM {})",
-            backend.json_rows("$1")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&numbers_json)
-            .execute(&mut *conn)
-            .await?;
-        let sql = format!(
-            "INSERT INTO phone_numbers (aws_account_id, e164, user_id)
-             SELECT $1, value ->> 'number', value ->> 'user_id' FROM {rows}
-             WHERE value ->> 'number' IS NOT NULL"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(owner)
-            .bind(&numbers_json)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
-    }
+    super::phone_numbers::hold_numbers(conn, backend, owner, account_id, &numbers).await?;
     for m in &batch {
         if m.created {
             outcome.created += 1;

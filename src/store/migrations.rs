@@ -163,6 +163,108 @@ pub const MIGRATIONS: &[Migration] = &[
                 UNIQUE (discussion_id, seq))",
         ],
     },
+    Migration {
+        number: 4,
+        name: "the phone-number inventory and its orders",
+        // A number of the AWS account's inventory gets its country, type, product, status,
+        // calling name, association (the user and that user's account) and timestamps. Every
+        // number there before stays: one held by a user becomes an `Assigned` BusinessCalling
+        // number of that user, associated since the user registered (or was invited, or the
+        // account was made); one held by no user is `Unassigned`. A user's
+        // PrimaryProvisionedNumber that had no row (users seeded straight into the store, as the
+        // demo was) enters the inventory the same way. Country and type come from the number:
+        // `+1` is US, `+44` GB, anything else `ZZ` (unknown); the US toll-free codes and GB's
+        // 0800/0808 are toll-free. (`crate::carrier` classifies new numbers the same way.)
+        statements: &[
+            "CREATE TABLE phone_numbers_v4 (
+                aws_account_id TEXT NOT NULL,
+                e164 TEXT{C} NOT NULL,
+                country TEXT NOT NULL,
+                number_type TEXT NOT NULL,
+                product_type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                calling_name TEXT,
+                calling_name_status TEXT NOT NULL,
+                account_id TEXT{C},
+                user_id TEXT UNIQUE,
+                associated_ms BIGINT,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL,
+                deletion_ms BIGINT,
+                PRIMARY KEY (aws_account_id, e164))",
+            "INSERT INTO phone_numbers_v4 (aws_account_id, e164, country, number_type,
+                product_type, status, calling_name, calling_name_status, account_id, user_id,
+                associated_ms, created_ms, updated_ms, deletion_ms)
+             SELECT p.aws_account_id, p.e164,
+                CASE WHEN substr(p.e164, 1, 2) = '+1' THEN 'US'
+                    WHEN substr(p.e164, 1, 3) = '+44' THEN 'GB' ELSE 'ZZ' END,
+                CASE WHEN substr(p.e164, 1, 5) IN ('+1800', '+1833', '+1844', '+1855', '+1866',
+                        '+1877', '+1888')
+                      OR substr(p.e164, 1, 6) IN ('+44800', '+44808') THEN 'TollFree'
+                    ELSE 'Local' END,
+                'BusinessCalling',
+                CASE WHEN u.user_id IS NULL THEN 'Unassigned' ELSE 'Assigned' END,
+                NULL, 'Unassigned', u.account_id, u.user_id,
+                CASE WHEN u.user_id IS NULL THEN NULL
+                    ELSE COALESCE(u.registered_on_ms, u.invited_on_ms, a.created_ms) END,
+                COALESCE(u.registered_on_ms, u.invited_on_ms, a.created_ms,
+                    (SELECT MIN(o.created_ms) FROM accounts o
+                     WHERE o.aws_account_id = p.aws_account_id), 0),
+                COALESCE(u.registered_on_ms, u.invited_on_ms, a.created_ms,
+                    (SELECT MIN(o.created_ms) FROM accounts o
+                     WHERE o.aws_account_id = p.aws_account_id), 0),
+                NULL
+             FROM phone_numbers p
+             LEFT JOIN users u ON u.user_id = p.user_id
+             LEFT JOIN accounts a ON a.account_id = u.account_id",
+            "INSERT INTO phone_numbers_v4 (aws_account_id, e164, country, number_type,
+                product_type, status, calling_name, calling_name_status, account_id, user_id,
+                associated_ms, created_ms, updated_ms, deletion_ms)
+             SELECT a.aws_account_id, p.e164,
+                CASE WHEN substr(p.e164, 1, 2) = '+1' THEN 'US'
+                    WHEN substr(p.e164, 1, 3) = '+44' THEN 'GB' ELSE 'ZZ' END,
+                CASE WHEN substr(p.e164, 1, 5) IN ('+1800', '+1833', '+1844', '+1855', '+1866',
+                        '+1877', '+1888')
+                      OR substr(p.e164, 1, 6) IN ('+44800', '+44808') THEN 'TollFree'
+                    ELSE 'Local' END,
+                'BusinessCalling', 'Assigned', NULL, 'Unassigned', p.account_id, p.user_id,
+                COALESCE(p.registered_on_ms, p.invited_on_ms, a.created_ms),
+                COALESCE(p.registered_on_ms, p.invited_on_ms, a.created_ms),
+                COALESCE(p.registered_on_ms, p.invited_on_ms, a.created_ms),
+                NULL
+             FROM (SELECT user_id, account_id, registered_on_ms, invited_on_ms,
+                    primary_provisioned_number AS e164 FROM users) p
+             JOIN accounts a ON a.account_id = p.account_id
+             WHERE p.e164 IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM phone_numbers_v4 q WHERE q.user_id = p.user_id)
+             ON CONFLICT DO NOTHING",
+            "DROP TABLE phone_numbers",
+            "ALTER TABLE phone_numbers_v4 RENAME TO phone_numbers",
+            "CREATE INDEX phone_numbers_by_account ON phone_numbers (account_id)",
+            // An order of the AWS account; `ready_ms` is when the carrier has processed it.
+            "CREATE TABLE phone_number_orders (
+                order_id TEXT{C} PRIMARY KEY,
+                aws_account_id TEXT NOT NULL,
+                product_type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                updated_ms BIGINT NOT NULL,
+                ready_ms BIGINT NOT NULL)",
+            "CREATE INDEX phone_number_orders_by_owner
+                ON phone_number_orders (aws_account_id, created_ms, order_id)",
+            "CREATE INDEX phone_number_orders_processing
+                ON phone_number_orders (aws_account_id, status, ready_ms)",
+            // The numbers of an order, in the order given (`seq`).
+            "CREATE TABLE phone_number_order_numbers (
+                order_id TEXT{C} NOT NULL REFERENCES phone_number_orders (order_id),
+                seq BIGINT NOT NULL,
+                e164 TEXT NOT NULL,
+                country TEXT NOT NULL,
+                number_type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                PRIMARY KEY (order_id, seq))",
+        ],
+    },
 ];
 
 /// The schema version this release writes: the number of its last migration.

@@ -1,4 +1,5 @@
-//! The store: accounts, users, rooms, bots, access keys and the page-token secret, in SQL.
+//! The store: accounts, users, rooms, bots, the phone-number inventory and its orders, access
+//! keys and the page-token secret, in SQL.
 //!
 //! The store knows nothing of HTTP. Callers pass the caller's AWS account id (the *owner*) into
 //! every call, and the store answers "not found" for an account owned by anyone else, exactly as
@@ -18,6 +19,7 @@ mod import;
 mod keys;
 pub mod migrations;
 mod page_cache;
+mod phone_numbers;
 mod reader;
 mod rooms;
 mod users;
@@ -37,6 +39,10 @@ pub use error::{Conflict, Limit, Missing, Rejection, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
 pub use page_cache::ListKey;
+pub use phone_numbers::{
+    Association, DELETION_QUEUE_MS, NumberChange, NumberFilter, OrderLine, OrderPage,
+    OrderedNumber, PhoneNumber, PhoneNumberOrder, PhoneNumberPage,
+};
 pub use rooms::{
     BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
@@ -180,8 +186,11 @@ pub struct Store {
     /// Recently served pages of the other lists (rooms, memberships, bots), rendered, kept
     /// exact the same way ([`Store::cached_page`]).
     lists: Option<Arc<page_cache::ListPageCache>>,
-    /// The service's quotas on rooms, memberships and bots.
+    /// The service's quotas on rooms, memberships, bots and orders.
     limits: Limits,
+    /// How long the simulated carrier takes to process a phone number order (0: done by the
+    /// next call that reads it).
+    order_processing_ms: i64,
 }
 
 /// How much page text the ListUsers cache of an embedded store keeps: some 1,400 pages of
@@ -345,6 +354,7 @@ impl Store {
             pages,
             lists,
             limits: Limits::default(),
+            order_processing_ms: 0,
         };
         store.migrate().await?;
         store.token_secret = store.load_token_secret().await?;
@@ -386,6 +396,12 @@ impl Store {
         Ok(page)
     }
 
+    /// The same store with a carrier that takes `duration` to process a phone number order.
+    pub fn with_order_processing(mut self, duration: Duration) -> Store {
+        self.order_processing_ms = duration.as_millis().min(i64::MAX as u128) as i64;
+        self
+    }
+
     /// The engine behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -425,6 +441,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         for table in [
             "messages",
+            "phone_number_order_numbers",
+            "phone_number_orders",
             "conversation_members",
             "conversations",
             "room_memberships",

@@ -27,6 +27,9 @@ pub struct Limits {
     /// How many rooms one user or bot may be a member of.
     pub memberships_per_member: i64,
     pub bots_per_account: i64,
+    /// How many numbers one phone number order may name (Belfry's: the service documented
+    /// none in its API reference).
+    pub numbers_per_order: i64,
 }
 
 impl Default for Limits {
@@ -36,6 +39,7 @@ impl Default for Limits {
             memberships_per_room: 1_000,
             memberships_per_member: 1_000,
             bots_per_account: 100,
+            numbers_per_order: 500,
         }
     }
 }

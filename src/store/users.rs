@@ -426,12 +426,20 @@ impl Store {
         Ok(user)
     }
 
-    /// Inserts users as they are (ids, statuses and dates included), for seeding and tests.
-    /// All or nothing.
+    /// Inserts users as they are (ids, statuses and dates included), for seeding and tests;
+    /// a user's PrimaryProvisionedNumber enters the AWS account's inventory as assigned to
+    /// them. All or nothing.
     pub async fn insert_users(&self, owner: &str, account_id: &str, users: &[User]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
         Self::insert_users_rows(&mut tx, self.backend, users).await?;
+        let numbers: Vec<(&str, Option<&str>)> = users
+            .iter()
+            .filter(|u| u.primary_provisioned_number.is_some())
+            .map(|u| (u.user_id.as_str(), u.primary_provisioned_number.as_deref()))
+            .collect();
+        super::phone_numbers::hold_numbers(&mut tx, self.backend, owner, account_id, &numbers)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -933,8 +941,10 @@ impl Store {
         Ok(())
     }
 
-    /// Makes `e164` the user's primary provisioned number, releasing any number the user held.
-    /// A number held by another user of the same AWS account is [`Conflict::PhoneNumber`].
+    /// Makes the inventory's number `e164` the user's primary provisioned number; the number
+    /// the user held before goes back to the inventory. The number must be an `Unassigned`
+    /// Business Calling number of the AWS account's inventory (see
+    /// `phone_numbers::assign_number`); one held by another user is [`Conflict::PhoneNumber`].
     pub async fn associate_phone_number(
         &self,
         owner: &str,
@@ -942,43 +952,23 @@ impl Store {
         user_id: &str,
         e164: &str,
     ) -> Result<User> {
+        // An order placed just before is processed first.
+        self.settle_phone_numbers(owner).await?;
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
             .ok_or_else(|| StoreError::no_user(account_id, user_id))?;
-        let holder: Option<String> = sqlx::query_scalar(
-            "SELECT user_id FROM phone_numbers WHERE aws_account_id = $1 AND e164 = $2",
-        )
-        .bind(owner)
-        .bind(e164)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match holder {
-            Some(holder) if holder == user_id => return Ok(record.user),
-            Some(_) => return Err(StoreError::Conflict(Conflict::PhoneNumber)),
-            None => {}
+        if !super::phone_numbers::assign_number(&mut tx, owner, e164, account_id, user_id).await? {
+            return Ok(record.user);
         }
-        sqlx::query("DELETE FROM phone_numbers WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO phone_numbers (aws_account_id, e164, user_id) VALUES ($1, $2, $3)",
-        )
-        .bind(owner)
-        .bind(e164)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
         record.user.primary_provisioned_number = Some(e164.to_string());
         Self::save_user(&mut tx, &record).await?;
         tx.commit().await?;
         Ok(record.user)
     }
 
-    /// Releases the user's primary provisioned number, if any.
+    /// Returns the user's primary provisioned number, if any, to the inventory (`Unassigned`).
     pub async fn disassociate_phone_number(
         &self,
         owner: &str,
@@ -990,9 +980,7 @@ impl Store {
         let mut record = Self::load_user(&mut tx, account_id, user_id)
             .await?
             .ok_or_else(|| StoreError::no_user(account_id, user_id))?;
-        sqlx::query("DELETE FROM phone_numbers WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
+        super::phone_numbers::release_numbers(&mut tx, super::phone_numbers::Holder::User(user_id))
             .await?;
         record.user.primary_provisioned_number = None;
         Self::save_user(&mut tx, &record).await?;

@@ -18,7 +18,7 @@ use aws_sdk_chime::operation::list_accounts::ListAccountsError;
 use aws_sdk_chime::operation::list_users::ListUsersError;
 use aws_sdk_chime::operation::update_account::UpdateAccountError;
 use aws_sdk_chime::types::{
-    Account, AccountStatus, AccountType, EmailStatus, InviteStatus, License,
+    Account, AccountStatus, AccountType, EmailStatus, InviteStatus, License, PhoneNumberStatus,
 };
 use belfry::model;
 
@@ -524,12 +524,7 @@ async fn delete_account_needs_every_user_suspended_and_then_forgets_the_account(
         .expect("invited user")
         .user_id()
         .to_string();
-    client
-        .associate_phone_number_with_user()
-        .account_id(&a)
-        .user_id(one.user_id())
-        .e164_phone_number("+14155550123")
-        .send()
+    associate(&client, &a, one.user_id(), "+14155550123")
         .await
         .expect("AssociatePhoneNumberWithUser");
     let ids = [
@@ -738,7 +733,16 @@ async fn delete_account_needs_every_user_suspended_and_then_forgets_the_account(
     let names: Vec<&str> = listed.accounts().iter().map(Account::name).collect();
     assert_eq!(names, ["Survivor", "Fresh"]);
 
-    // The deleted user's phone number is free again.
+    // The deleted user's phone number is back in the inventory, unassigned, and free again.
+    let number = client
+        .get_phone_number()
+        .phone_number_id("+14155550123")
+        .send()
+        .await
+        .expect("GetPhoneNumber");
+    let number = number.phone_number().expect("a number");
+    assert_eq!(number.status(), Some(&PhoneNumberStatus::Unassigned));
+    assert!(number.associations().is_empty(), "{number:?}");
     let taker = list_all(&client, &b).await.remove(0);
     client
         .associate_phone_number_with_user()

@@ -12,6 +12,8 @@
 //!   1,000 users, walks under concurrent writes, and earlier tokens seeing later changes.
 //! - `user_settings`: GetUserSettings and UpdateUserSettings.
 //! - `phone_numbers`: AssociatePhoneNumberWithUser and DisassociatePhoneNumberFromUser.
+//! - `phone_inventory`: the carrier's search and countries, phone number orders, the AWS
+//!   account's inventory (list, get, update, delete, restore) and its tie to users.
 //! - `rooms`: rooms, memberships (alone and in batches), limits, message redaction, tenancy.
 //! - `bots`: bots, their events configurations, and the Mention event at a bot's endpoint.
 //! - `access`: authentication, read-only keys and tenancy, operation by operation and
@@ -29,6 +31,7 @@ mod account_settings;
 mod accounts;
 mod bots;
 mod list_users;
+mod phone_inventory;
 mod phone_numbers;
 mod protocol;
 mod rooms;

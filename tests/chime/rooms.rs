@@ -480,6 +480,7 @@ async fn the_services_limits_answer_resource_limit_exceeded() {
         memberships_per_room: 2,
         memberships_per_member: 2,
         bots_per_account: 1,
+        ..Limits::default()
     })
     .await;
     let client = server.client();

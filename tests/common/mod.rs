@@ -175,6 +175,21 @@ impl TestServer {
         Self::serve_with_limits(scratch, root, options, limits).await
     }
 
+    /// A server (with the admin API on) whose simulated carrier takes `processing` to process a
+    /// phone number order.
+    pub async fn start_with_order_processing(processing: std::time::Duration) -> TestServer {
+        let scratch = Scratch::new().await;
+        let root = AccessKey::generate(ROOT_AWS_ACCOUNT, false);
+        let options = ServerOptions {
+            admin_token: Some(ADMIN_TOKEN.to_string()),
+            ..ServerOptions::default()
+        };
+        Self::serve_with_store(scratch, root, options, |store| {
+            store.with_order_processing(processing)
+        })
+        .await
+    }
+
     /// Binds a server for `root` on the scratch store and spawns it.
     async fn serve(scratch: Scratch, root: AccessKey, options: ServerOptions) -> TestServer {
         Self::serve_with_limits(scratch, root, options, Limits::default()).await
@@ -186,7 +201,17 @@ impl TestServer {
         options: ServerOptions,
         limits: Limits,
     ) -> TestServer {
-        let store = scratch.open().await.with_limits(limits);
+        Self::serve_with_store(scratch, root, options, |store| store.with_limits(limits)).await
+    }
+
+    /// Binds a server on the scratch store, set up by `setup`, and spawns it.
+    async fn serve_with_store(
+        scratch: Scratch,
+        root: AccessKey,
+        options: ServerOptions,
+        setup: impl FnOnce(Store) -> Store,
+    ) -> TestServer {
+        let store = setup(scratch.open().await);
         let options = ServerOptions {
             root_key: Some(root.clone()),
             ..options
@@ -868,8 +893,51 @@ pub fn assert_not_found_errors(errors: &[UserError], ids: &[&str]) {
     }
 }
 
-/// AssociatePhoneNumberWithUser, as it answered.
-pub async fn associate(
+/// Brings `numbers` into the caller's phone-number inventory as Business Calling numbers:
+/// CreatePhoneNumberOrder, then GetPhoneNumberOrder, by which the order is processed. A number
+/// the inventory holds already fails alone in the order, and a malformed one makes the order a
+/// BadRequest: either way the inventory is as the number's association needs it to be tested.
+pub async fn provision(client: &Client, numbers: &[&str]) {
+    let Ok(order) = client
+        .create_phone_number_order()
+        .product_type(aws_sdk_chime::types::PhoneNumberProductType::BusinessCalling)
+        .set_e164_phone_numbers(Some(numbers.iter().map(|n| n.to_string()).collect()))
+        .send()
+        .await
+    else {
+        return;
+    };
+    let id = order
+        .phone_number_order()
+        .and_then(|o| o.phone_number_order_id())
+        .expect("an order id");
+    client
+        .get_phone_number_order()
+        .phone_number_order_id(id)
+        .send()
+        .await
+        .expect("GetPhoneNumberOrder");
+}
+
+/// A raw connection to the database behind `location`, with no Belfry code in the way.
+pub async fn raw_connection(location: &Location) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = match location {
+        Location::Dir(dir) => {
+            std::fs::create_dir_all(dir).expect("data directory");
+            format!("sqlite://{}?mode=rwc", dir.join("belfry.db").display())
+        }
+        Location::Url(url) => url.clone(),
+        Location::Memory => unreachable!("scratch stores are on disk"),
+    };
+    sqlx::AnyConnection::connect(&url)
+        .await
+        .expect("raw connection")
+}
+
+/// AssociatePhoneNumberWithUser of a number the inventory does not need to hold.
+pub async fn associate_only(
     client: &Client,
     account_id: &str,
     user_id: &str,
@@ -885,6 +953,21 @@ pub async fn associate(
         .e164_phone_number(number)
         .send()
         .await
+}
+
+/// AssociatePhoneNumberWithUser, as it answered, after [`provision`] has brought the number
+/// into the inventory (so that what is tested is the association).
+pub async fn associate(
+    client: &Client,
+    account_id: &str,
+    user_id: &str,
+    number: &str,
+) -> Result<
+    AssociatePhoneNumberWithUserOutput,
+    SdkError<AssociatePhoneNumberWithUserError, HttpResponse>,
+> {
+    provision(client, &[number]).await;
+    associate_only(client, account_id, user_id, number).await
 }
 
 /// CreateRoom, which must succeed: the room's id.

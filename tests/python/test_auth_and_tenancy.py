@@ -129,9 +129,8 @@ def test_two_keys_of_one_aws_account_share_its_accounts(client, belfry, tenant, 
 
 @pytest.mark.parametrize("operation,kwargs,name", [
     ("get_retention_settings", {"AccountId": "acct"}, "GetRetentionSettings"),
-    ("list_phone_numbers", {}, "ListPhoneNumbers"),
+    ("get_phone_number_settings", {}, "GetPhoneNumberSettings"),
     ("get_global_settings", {}, "GetGlobalSettings"),
-    ("list_phone_number_orders", {}, "ListPhoneNumberOrders"),
 ])
 def test_unsupported_operation_is_bad_request_naming_it(client, account, operation, kwargs, name):
     if "AccountId" in kwargs:
@@ -147,5 +146,5 @@ def test_unsupported_operation_still_requires_authentication(make_client):
     key_id, secret = random_key()
     c = make_client(Key(key_id, secret, "000000000000"))
     with pytest.raises(c.exceptions.UnauthorizedClientException) as e:
-        c.list_phone_numbers()
+        c.get_phone_number_settings()
     expect_error(e, "UnauthorizedClientException", 401)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pytest
 
 from support import (
-    chime_client, email, expect_error, expect_raw_error, list_all, signed_request,
+    chime_client, email, expect_error, expect_raw_error, list_all, provision, signed_request,
     start_server, unique,
 )
 
@@ -32,9 +32,18 @@ def missing_id() -> str:
     return str(uuid.uuid4())
 
 
-def phone() -> str:
-    """A random US number in E.164 form (random, so tests never collide on one)."""
-    return f"+1{random.randint(2_000_000_000, 9_999_999_999)}"
+def phone(client=None) -> str:
+    """A random US local number in E.164 form (random, so tests never collide on one), in
+    `client`'s phone-number inventory when a client is given."""
+    npa = random.choice([n for n in range(201, 990)
+                         if n // 10 % 10 != 9 and n % 100 != 11 and n not in TOLL_FREE])
+    number = f"+1{npa}555{random.randint(0, 9999):04}"
+    if client is not None:
+        provision(client, number)
+    return number
+
+
+TOLL_FREE = {800, 833, 844, 855, 866, 877, 888}
 
 
 def invite(client, account_id: str, n: int, **kwargs) -> list[dict]:
@@ -159,7 +168,7 @@ def test_delete_empty_account_is_204_and_it_is_gone(client, account):
 def test_delete_account_needs_every_user_suspended(client, belfry, tenant, account):
     acct = account["AccountId"]
     users = invite(client, acct, 3)
-    number = phone()
+    number = phone(client)
     client.associate_phone_number_with_user(AccountId=acct, UserId=users[0]["UserId"],
                                             E164PhoneNumber=number)
 
@@ -607,7 +616,7 @@ def test_user_settings_of_unknown_user_or_account_are_not_found(client, acct):
 def test_associate_phone_number_sets_primary_provisioned_number(client, acct):
     user, bystander = invite(client, acct, 2)
     assert "PrimaryProvisionedNumber" not in user
-    number = phone()
+    number = phone(client)
     resp = client.associate_phone_number_with_user(AccountId=acct, UserId=user["UserId"],
                                                    E164PhoneNumber=number)
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -620,7 +629,7 @@ def test_associate_phone_number_sets_primary_provisioned_number(client, acct):
 
 def test_phone_number_without_plus_is_the_same_number(client, acct):
     a, b = invite(client, acct, 2)
-    number = phone()
+    number = phone(client)
     # Given without its `+`: stored and shown in E.164 form.
     client.associate_phone_number_with_user(AccountId=acct, UserId=a["UserId"],
                                             E164PhoneNumber=number[1:])
@@ -635,7 +644,7 @@ def test_phone_number_without_plus_is_the_same_number(client, acct):
 
 def test_phone_number_held_by_another_user_is_conflict(client, acct):
     a, b = invite(client, acct, 2)
-    number = phone()
+    number = phone(client)
     client.associate_phone_number_with_user(AccountId=acct, UserId=a["UserId"],
                                             E164PhoneNumber=number)
     # ConflictException is not among AssociatePhoneNumberWithUser's modeled errors; boto3
@@ -658,11 +667,12 @@ def test_phone_number_held_by_another_user_is_conflict(client, acct):
 
 def test_phone_numbers_of_one_tenant_do_not_conflict_with_anothers(client, acct, foreign):
     [user] = invite(client, acct, 1)
-    number = phone()
+    number = phone(client)
     client.associate_phone_number_with_user(AccountId=acct, UserId=user["UserId"],
                                             E164PhoneNumber=number)
     theirs = foreign.create_account(Name=unique("Theirs"))["Account"]["AccountId"]
     [stranger] = invite(foreign, theirs, 1)
+    provision(foreign, number)
     foreign.associate_phone_number_with_user(AccountId=theirs, UserId=stranger["UserId"],
                                              E164PhoneNumber=number)
     assert get_user(foreign, theirs, stranger)["PrimaryProvisionedNumber"] == number
@@ -686,7 +696,7 @@ def test_associate_invalid_phone_number_is_bad_request(client, acct, bad):
 
 def test_disassociate_phone_number_clears_it_and_frees_it(client, acct):
     a, b = invite(client, acct, 2)
-    number = phone()
+    number = phone(client)
     client.associate_phone_number_with_user(AccountId=acct, UserId=a["UserId"],
                                             E164PhoneNumber=number)
     resp = client.disassociate_phone_number_from_user(AccountId=acct, UserId=a["UserId"])
@@ -753,7 +763,7 @@ def test_changes_are_visible_in_list_users_at_once(client, acct):
     assert [u["UserId"] for u in typed["Users"]] == [u["UserId"] for u in users[:2]]
 
     # Changes after the tokens were issued, to users on the pages still to come.
-    number = phone()
+    number = phone(client)
     client.associate_phone_number_with_user(AccountId=acct, UserId=users[3]["UserId"],
                                             E164PhoneNumber=number)
     client.update_user(AccountId=acct, UserId=users[4]["UserId"], LicenseType="Basic",
@@ -791,7 +801,7 @@ def test_concurrent_claims_of_one_number_give_it_to_exactly_one_user(client, bel
                 for _ in range(2)]
     claims = [(a, u["UserId"]) for a in accounts for u in invite(client, a, 4)]
     clients = [chime_client(belfry.endpoint, tenant) for _ in range(4)]
-    number = phone()
+    number = phone(client)
 
     def claim(i):
         account_id, user_id = claims[i]
@@ -858,7 +868,7 @@ class World:
 @pytest.fixture
 def world(client, acct) -> World:
     held, plain, suspended = invite(client, acct, 3)
-    number = phone()
+    number = phone(client)
     client.associate_phone_number_with_user(AccountId=acct, UserId=held["UserId"],
                                             E164PhoneNumber=number)
     client.batch_suspend_user(AccountId=acct, UserIdList=[suspended["UserId"]])
@@ -902,7 +912,7 @@ WRITES = {
         AccountId=w.acct, UserId=w.plain, UserSettings={"Telephony": {
             "InboundCalling": False, "OutboundCalling": False, "SMS": False}}),
     "AssociatePhoneNumberWithUser": lambda c, w: c.associate_phone_number_with_user(
-        AccountId=w.acct, UserId=w.plain, E164PhoneNumber=phone()),
+        AccountId=w.acct, UserId=w.plain, E164PhoneNumber=phone(c)),
     "DisassociatePhoneNumberFromUser": lambda c, w: c.disassociate_phone_number_from_user(
         AccountId=w.acct, UserId=w.held),
 }
