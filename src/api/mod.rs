@@ -9,8 +9,10 @@
 //!   `max-results`, page tokens); [`body`]: JSON request bodies; [`validate`]: the model's
 //!   constraints, in the service's own messages; [`reply`]: what a handler answers;
 //! * one file per resource, each holding its operations' parse -> store call -> reply:
-//!   [`accounts`], [`users`], [`rooms`] (rooms, memberships, message redaction) and [`bots`]
-//!   (bots and their events configurations).
+//!   [`accounts`] (with their sign-in delegate groups), [`users`], [`rooms`] (rooms,
+//!   memberships, message redaction), [`bots`] (bots and their events configurations),
+//!   [`settings`] (an AWS account's phone-number and global settings, an account's retention)
+//!   and [`meetings`] (dial-outs from a meeting).
 //!
 //! A store failure becomes the client's error through `From<StoreError> for ApiError`
 //! ([`crate::error`]), so a handler ends its store call with `?`.
@@ -19,10 +21,12 @@ pub mod accounts;
 pub mod body;
 pub mod bots;
 pub mod input;
+pub mod meetings;
 pub mod op;
 pub mod reply;
 pub mod rooms;
 pub mod router;
+pub mod settings;
 pub mod users;
 pub mod validate;
 

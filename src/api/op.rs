@@ -12,7 +12,7 @@
 //! parse -> store call -> reply), and move its variant from the "not served" arm of
 //! [`dispatch`] to an arm of its own.
 
-use super::{Call, Reply, accounts, bots, rooms, users};
+use super::{Call, Reply, accounts, bots, meetings, rooms, settings, users};
 use crate::error::ApiError;
 
 /// One operation of the Chime model (2018-05-01).
@@ -440,6 +440,12 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         Op::DeleteAccount => accounts::delete_account(call).await,
         Op::GetAccountSettings => accounts::get_account_settings(call).await,
         Op::UpdateAccountSettings => accounts::update_account_settings(call).await,
+        Op::AssociateSigninDelegateGroupsWithAccount => {
+            accounts::associate_signin_delegate_groups(call).await
+        }
+        Op::DisassociateSigninDelegateGroupsFromAccount => {
+            accounts::disassociate_signin_delegate_groups(call).await
+        }
         Op::CreateUser => users::create_user(call).await,
         Op::InviteUsers => users::invite_users(call).await,
         Op::GetUser => users::get_user(call).await,
@@ -474,10 +480,15 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         Op::PutEventsConfiguration => bots::put_events_configuration(call).await,
         Op::GetEventsConfiguration => bots::get_events_configuration(call).await,
         Op::DeleteEventsConfiguration => bots::delete_events_configuration(call).await,
+        Op::GetPhoneNumberSettings => settings::get_phone_number_settings(call).await,
+        Op::UpdatePhoneNumberSettings => settings::update_phone_number_settings(call).await,
+        Op::GetGlobalSettings => settings::get_global_settings(call).await,
+        Op::UpdateGlobalSettings => settings::update_global_settings(call).await,
+        Op::GetRetentionSettings => settings::get_retention_settings(call).await,
+        Op::PutRetentionSettings => settings::put_retention_settings(call).await,
+        Op::CreateMeetingDialOut => meetings::create_meeting_dial_out(call).await,
         // Not served yet: each is answered as the service would answer an unknown action.
-        Op::AssociateSigninDelegateGroupsWithAccount
-        | Op::DisassociateSigninDelegateGroupsFromAccount
-        | Op::SearchAvailablePhoneNumbers
+        Op::SearchAvailablePhoneNumbers
         | Op::ListSupportedPhoneNumberCountries
         | Op::CreatePhoneNumberOrder
         | Op::GetPhoneNumberOrder
@@ -488,22 +499,15 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         | Op::BatchUpdatePhoneNumber
         | Op::DeletePhoneNumber
         | Op::BatchDeletePhoneNumber
-        | Op::RestorePhoneNumber
-        | Op::GetPhoneNumberSettings
-        | Op::UpdatePhoneNumberSettings
-        | Op::GetGlobalSettings
-        | Op::UpdateGlobalSettings
-        | Op::GetRetentionSettings
-        | Op::PutRetentionSettings
-        | Op::CreateMeetingDialOut => Err(not_served(op)),
+        | Op::RestorePhoneNumber => Err(not_served(op)),
     }
 }
 
 /// The answer to an operation of the model that Belfry does not serve yet.
 fn not_served(op: Op) -> ApiError {
     ApiError::bad_request(format!(
-        "{} is not supported by this server (Belfry serves the Amazon Chime account, user, room \
-         and bot operations)",
+        "{} is not supported by this server (Belfry serves the Amazon Chime account, user, room, \
+         bot, settings and meeting dial-out operations)",
         op.name()
     ))
 }

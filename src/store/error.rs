@@ -53,9 +53,13 @@ pub enum Missing {
         discussion_id: String,
         message_id: String,
     },
+    /// No meeting of this id was registered (through the admin API).
+    Meeting {
+        meeting_id: String,
+    },
 }
 
-/// A unique key that a write collided with.
+/// A unique key that a write collided with, or a state of the resource it conflicts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
     /// A user of the account already has this email (case-insensitively).
@@ -68,6 +72,8 @@ pub enum Conflict {
     Membership,
     /// A room or bot of another account has this id (an import restoring ids).
     ForeignId,
+    /// Retention settings are for Enterprise accounts; this one is a Team account.
+    TeamAccount,
 }
 
 /// A limit of the service that a write would pass ([`super::Limits`]).
@@ -90,6 +96,9 @@ pub enum Rejection {
     NotAUser { member_id: String },
     /// Only a user's role in a room can change, not a bot's.
     RoleOfABot { member_id: String },
+    /// The outbound calling name changes at most once every seven days; the next change is
+    /// allowed from `next_ms`.
+    CallingNameChangedRecently { next_ms: i64 },
 }
 
 /// Why a store call failed.
@@ -169,6 +178,9 @@ impl fmt::Display for StoreError {
             StoreError::Conflict(Conflict::Membership) => write!(f, "already a member"),
             StoreError::Conflict(Conflict::ForeignId) => {
                 write!(f, "the id belongs to another account")
+            }
+            StoreError::Conflict(Conflict::TeamAccount) => {
+                write!(f, "retention settings are for Enterprise accounts")
             }
             StoreError::LimitExceeded(limit) => write!(f, "limit exceeded: {limit:?}"),
             StoreError::Rejected(why) => write!(f, "rejected: {why:?}"),
