@@ -92,8 +92,14 @@ struct UpdateGlobalSettingsBody {
 /// `CdrBucket` clears its bucket); one left out keeps its settings.
 pub async fn update_global_settings(call: &Call<'_>) -> Result<Reply, ApiError> {
     let body: UpdateGlobalSettingsBody = call.json()?;
-    let business = body.business_calling.as_ref().map(|s| s.cdr_bucket.as_deref());
-    let voice = body.voice_connector.as_ref().map(|s| s.cdr_bucket.as_deref());
+    let business = body
+        .business_calling
+        .as_ref()
+        .map(|s| s.cdr_bucket.as_deref());
+    let voice = body
+        .voice_connector
+        .as_ref()
+        .map(|s| s.cdr_bucket.as_deref());
     call.store
         .update_global_settings(call.owner(), business, voice)
         .await?;

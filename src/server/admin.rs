@@ -26,10 +26,10 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::faults::{FaultRule, Faults};
+use crate::api::validate::{GUID_PATTERN, matches};
 use crate::api::{Reply, decode_body};
 use crate::error::ApiError;
 use crate::events::BotEvents;
-use crate::api::validate::{GUID_PATTERN, matches};
 use crate::model::AccountType;
 use crate::store::{Conversation, DialOut, Discussion, Message, Store};
 use crate::time::iso8601_millis;
@@ -134,7 +134,9 @@ impl Admin<'_> {
                             AccountType::choices()
                         ))
                     })?;
-                self.store.set_account_type(account_id, account_type).await?;
+                self.store
+                    .set_account_type(account_id, account_type)
+                    .await?;
                 Ok(Reply::empty(204))
             }
             ("POST", ["accounts", account_id, "conversations"]) => {

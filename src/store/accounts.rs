@@ -192,7 +192,11 @@ impl Store {
 
     /// Makes the account of this type, whoever owns it (the admin API: how an account becomes
     /// an Enterprise account, which the Chime API cannot do).
-    pub async fn set_account_type(&self, account_id: &str, account_type: AccountType) -> Result<()> {
+    pub async fn set_account_type(
+        &self,
+        account_id: &str,
+        account_type: AccountType,
+    ) -> Result<()> {
         let done = sqlx::query("UPDATE accounts SET account_type = $1 WHERE account_id = $2")
             .bind(account_type.as_str())
             .bind(account_id)

@@ -108,14 +108,16 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(transaction_id, aws_account_id, from, to, created_ms)| DialOut {
-                transaction_id,
-                meeting_id: meeting_id.to_string(),
-                aws_account_id,
-                from_phone_number: from,
-                to_phone_number: to,
-                created_ms,
-            })
+            .map(
+                |(transaction_id, aws_account_id, from, to, created_ms)| DialOut {
+                    transaction_id,
+                    meeting_id: meeting_id.to_string(),
+                    aws_account_id,
+                    from_phone_number: from,
+                    to_phone_number: to,
+                    created_ms,
+                },
+            )
             .collect())
     }
 }

@@ -14,6 +14,8 @@
 //! - `phone_numbers`: AssociatePhoneNumberWithUser and DisassociatePhoneNumberFromUser.
 //! - `rooms`: rooms, memberships (alone and in batches), limits, message redaction, tenancy.
 //! - `bots`: bots, their events configurations, and the Mention event at a bot's endpoint.
+//! - `settings`: an AWS account's phone-number and global settings, an account's retention
+//!   settings and sign-in delegate groups, and CreateMeetingDialOut.
 //! - `access`: authentication, read-only keys and tenancy, operation by operation and
 //!   table-driven over every served operation.
 //! - `protocol`: request ids, the modeled status codes on the wire, unsupported operations.
@@ -32,6 +34,7 @@ mod list_users;
 mod phone_numbers;
 mod protocol;
 mod rooms;
+mod settings;
 mod user_actions;
 mod user_settings;
 mod user_updates;

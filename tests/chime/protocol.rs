@@ -176,18 +176,17 @@ async fn lifecycle_operations_answer_their_modeled_status_on_the_wire() {
 async fn unsupported_operations_are_bad_requests() {
     let server = TestServer::start().await;
     let client = server.client();
-    let account = server.account("Retention").await;
 
     let f = service_error(
         client
-            .get_retention_settings()
-            .account_id(&account)
+            .get_phone_number()
+            .phone_number_id("+12065550100")
             .send()
             .await,
     );
     assert!(
         f.err.is_bad_request_exception(),
-        "GetRetentionSettings: {:?}",
+        "GetPhoneNumber: {:?}",
         f.err
     );
     f.assert_wire(400, "BadRequestException", "BadRequest");
@@ -196,11 +195,7 @@ async fn unsupported_operations_are_bad_requests() {
         "{}",
         f.message()
     );
-    assert!(
-        f.message().contains("GetRetentionSettings"),
-        "{}",
-        f.message()
-    );
+    assert!(f.message().contains("GetPhoneNumber"), "{}", f.message());
 
     let f = service_error(
         client
@@ -236,18 +231,21 @@ async fn unsupported_operations_are_named_and_refused_after_authentication() {
     async fn unsupported(client: &Client, a: &str) -> Vec<(&'static str, WireOutcome)> {
         vec![
             (
-                "GetRetentionSettings",
-                wire_outcome(client.get_retention_settings().account_id(a).send().await),
-            ),
-            (
-                "PutRetentionSettings",
+                "GetPhoneNumberOrder",
                 wire_outcome(
                     client
-                        .put_retention_settings()
-                        .account_id(a)
-                        .retention_settings(
-                            aws_sdk_chime::types::RetentionSettings::builder().build(),
-                        )
+                        .get_phone_number_order()
+                        .phone_number_order_id(a)
+                        .send()
+                        .await,
+                ),
+            ),
+            (
+                "DeletePhoneNumber",
+                wire_outcome(
+                    client
+                        .delete_phone_number()
+                        .phone_number_id("+12065550100")
                         .send()
                         .await,
                 ),
@@ -257,8 +255,8 @@ async fn unsupported_operations_are_named_and_refused_after_authentication() {
                 wire_outcome(client.list_phone_numbers().send().await),
             ),
             (
-                "GetGlobalSettings",
-                wire_outcome(client.get_global_settings().send().await),
+                "SearchAvailablePhoneNumbers",
+                wire_outcome(client.search_available_phone_numbers().send().await),
             ),
         ]
     }
