@@ -17,11 +17,12 @@
 //! * [`api`]: one Chime operation per request. [`api::op`] has the [`api::Op`] enum of the
 //!   model's 62 operations, their bindings and the dispatch; [`api::router`], [`api::input`],
 //!   [`api::body`], [`api::validate`] and [`api::reply`] are shared by every resource; then one
-//!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`]) with
-//!   its operations' handlers.
-//! * [`store`]: accounts, users, rooms, bots, messages, keys and phone numbers in SQL (SQLite
-//!   or PostgreSQL); it knows nothing of HTTP. One file per resource as in `api/` (`accounts`,
-//!   `users`, `rooms`, `bots`, `keys`), then what they share: numbered schema migrations
+//!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`],
+//!   [`api::settings`], [`api::meetings`]) with its operations' handlers.
+//! * [`store`]: accounts, users, rooms, bots, messages, settings, meetings, keys and phone
+//!   numbers in SQL (SQLite or PostgreSQL); it knows nothing of HTTP. One file per resource as
+//!   in `api/` (`accounts`, `users`, `rooms`, `bots`, `settings`, `meetings`, `keys`), then
+//!   what they share: numbered schema migrations
 //!   ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
 //!   served user list pages (`page_cache`), the bulk upsert of `belfry import` (`import`), and
 //!   [`store::StoreError`], which names what was missing or collided.
