@@ -151,20 +151,10 @@ impl Store {
         account_id: &str,
         group_names: &[String],
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        self.lock_account(&mut tx, owner, account_id).await?;
-        for group_name in group_names {
-            sqlx::query(
-                "INSERT INTO signin_delegate_groups (account_id, group_name) VALUES ($1, $2)
-                 ON CONFLICT (account_id, group_name) DO NOTHING",
-            )
-            .bind(account_id)
-            .bind(group_name)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let add = "INSERT INTO signin_delegate_groups (account_id, group_name) VALUES ($1, $2)
+                   ON CONFLICT (account_id, group_name) DO NOTHING";
+        self.each_signin_delegate_group(owner, account_id, group_names, add)
+            .await
     }
 
     /// Removes the named sign-in delegate groups from the account; a name it does not have
@@ -175,16 +165,28 @@ impl Store {
         account_id: &str,
         group_names: &[String],
     ) -> Result<()> {
+        let remove = "DELETE FROM signin_delegate_groups WHERE account_id = $1 AND group_name = $2";
+        self.each_signin_delegate_group(owner, account_id, group_names, remove)
+            .await
+    }
+
+    /// Runs `statement` (its `$1` the account, `$2` a group name) for each of `group_names`,
+    /// in one write transaction on the account.
+    async fn each_signin_delegate_group(
+        &self,
+        owner: &str,
+        account_id: &str,
+        group_names: &[String],
+        statement: &'static str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
         for group_name in group_names {
-            sqlx::query(
-                "DELETE FROM signin_delegate_groups WHERE account_id = $1 AND group_name = $2",
-            )
-            .bind(account_id)
-            .bind(group_name)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(statement)
+                .bind(account_id)
+                .bind(group_name)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -45,20 +45,33 @@ pub struct RetentionSettings {
 }
 
 impl Store {
-    /// The owner's outbound calling name (nothing when it never set one).
-    pub async fn phone_number_settings(&self, owner: &str) -> Result<PhoneNumberSettings> {
-        let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT calling_name, calling_name_updated_ms FROM aws_settings
-             WHERE aws_account_id = $1",
+    /// The owner's settings row (both parts empty when it never set anything).
+    async fn aws_settings(&self, owner: &str) -> Result<(PhoneNumberSettings, GlobalSettings)> {
+        type Row = (Option<String>, Option<i64>, Option<String>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT calling_name, calling_name_updated_ms, business_calling_cdr_bucket,
+                voice_connector_cdr_bucket
+             FROM aws_settings WHERE aws_account_id = $1",
         )
         .bind(owner)
         .fetch_optional(&self.reads)
         .await?;
-        let (calling_name, calling_name_updated_ms) = row.unwrap_or_default();
-        Ok(PhoneNumberSettings {
-            calling_name,
-            calling_name_updated_ms,
-        })
+        let (calling_name, calling_name_updated_ms, business, voice) = row.unwrap_or_default();
+        Ok((
+            PhoneNumberSettings {
+                calling_name,
+                calling_name_updated_ms,
+            },
+            GlobalSettings {
+                business_calling_cdr_bucket: business,
+                voice_connector_cdr_bucket: voice,
+            },
+        ))
+    }
+
+    /// The owner's outbound calling name (nothing when it never set one).
+    pub async fn phone_number_settings(&self, owner: &str) -> Result<PhoneNumberSettings> {
+        Ok(self.aws_settings(owner).await?.0)
     }
 
     /// Sets the owner's outbound calling name, at most once every
@@ -101,18 +114,7 @@ impl Store {
 
     /// The owner's call detail record buckets (none when it never set one).
     pub async fn global_settings(&self, owner: &str) -> Result<GlobalSettings> {
-        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT business_calling_cdr_bucket, voice_connector_cdr_bucket FROM aws_settings
-             WHERE aws_account_id = $1",
-        )
-        .bind(owner)
-        .fetch_optional(&self.reads)
-        .await?;
-        let (business_calling_cdr_bucket, voice_connector_cdr_bucket) = row.unwrap_or_default();
-        Ok(GlobalSettings {
-            business_calling_cdr_bucket,
-            voice_connector_cdr_bucket,
-        })
+        Ok(self.aws_settings(owner).await?.1)
     }
 
     /// Changes the buckets given; the other keeps its value.

@@ -4,6 +4,18 @@
 //! registered through the admin API.
 
 use aws_sdk_chime::Client;
+use aws_sdk_chime::config::http::HttpResponse;
+use aws_sdk_chime::error::SdkError;
+use aws_sdk_chime::operation::associate_signin_delegate_groups_with_account::{
+    AssociateSigninDelegateGroupsWithAccountError, AssociateSigninDelegateGroupsWithAccountOutput,
+};
+use aws_sdk_chime::operation::disassociate_signin_delegate_groups_from_account::{
+    DisassociateSigninDelegateGroupsFromAccountError,
+    DisassociateSigninDelegateGroupsFromAccountOutput,
+};
+use aws_sdk_chime::operation::put_retention_settings::{
+    PutRetentionSettingsError, PutRetentionSettingsOutput,
+};
 use aws_sdk_chime::primitives::DateTime;
 use aws_sdk_chime::types::{
     BusinessCallingSettings, ConversationRetentionSettings, RetentionSettings,
@@ -81,6 +93,21 @@ fn days(settings: Option<&RetentionSettings>) -> (Option<i32>, Option<i32>) {
     )
 }
 
+/// PutRetentionSettings of these days on the account.
+async fn put_retention(
+    client: &Client,
+    account_id: &str,
+    room: Option<i32>,
+    conversation: Option<i32>,
+) -> Result<PutRetentionSettingsOutput, SdkError<PutRetentionSettingsError, HttpResponse>> {
+    client
+        .put_retention_settings()
+        .account_id(account_id)
+        .retention_settings(retention(room, conversation))
+        .send()
+        .await
+}
+
 /// Makes the account an Enterprise account through the admin API.
 async fn make_enterprise(server: &TestServer, account_id: &str) {
     let (status, body) = server
@@ -94,14 +121,8 @@ async fn make_enterprise(server: &TestServer, account_id: &str) {
 }
 
 async fn group_names(client: &Client, account_id: &str) -> Vec<String> {
-    client
-        .get_account()
-        .account_id(account_id)
-        .send()
+    get_account(client, account_id)
         .await
-        .expect("GetAccount")
-        .account()
-        .expect("Account")
         .signin_delegate_groups()
         .iter()
         .map(|g| g.group_name().expect("GroupName").to_string())
@@ -110,6 +131,38 @@ async fn group_names(client: &Client, account_id: &str) -> Vec<String> {
 
 fn group(name: &str) -> SigninDelegateGroup {
     SigninDelegateGroup::builder().group_name(name).build()
+}
+
+async fn associate(
+    client: &Client,
+    account_id: &str,
+    groups: Vec<SigninDelegateGroup>,
+) -> Result<
+    AssociateSigninDelegateGroupsWithAccountOutput,
+    SdkError<AssociateSigninDelegateGroupsWithAccountError, HttpResponse>,
+> {
+    client
+        .associate_signin_delegate_groups_with_account()
+        .account_id(account_id)
+        .set_signin_delegate_groups(Some(groups))
+        .send()
+        .await
+}
+
+async fn disassociate(
+    client: &Client,
+    account_id: &str,
+    names: &[&str],
+) -> Result<
+    DisassociateSigninDelegateGroupsFromAccountOutput,
+    SdkError<DisassociateSigninDelegateGroupsFromAccountError, HttpResponse>,
+> {
+    client
+        .disassociate_signin_delegate_groups_from_account()
+        .account_id(account_id)
+        .set_group_names(Some(names.iter().map(|n| n.to_string()).collect()))
+        .send()
+        .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -307,12 +360,7 @@ async fn retention_settings_are_for_enterprise_accounts() {
     assert_eq!(days(got.retention_settings()), (None, None));
     assert!(got.initiate_deletion_timestamp().is_none());
     let f = expect_error(
-        client
-            .put_retention_settings()
-            .account_id(&a)
-            .retention_settings(retention(Some(30), None))
-            .send()
-            .await,
+        put_retention(&client, &a, Some(30), None).await,
         CONFLICT,
         "a Team account's retention",
     );
@@ -330,11 +378,7 @@ async fn retention_settings_are_for_enterprise_accounts() {
     );
 
     let before = now_millis();
-    let put = client
-        .put_retention_settings()
-        .account_id(&a)
-        .retention_settings(retention(Some(30), Some(5475)))
-        .send()
+    let put = put_retention(&client, &a, Some(30), Some(5475))
         .await
         .expect("PutRetentionSettings");
     assert_eq!(days(put.retention_settings()), (Some(30), Some(5475)));
@@ -354,21 +398,9 @@ async fn retention_settings_are_for_enterprise_accounts() {
     assert_eq!(millis(got.initiate_deletion_timestamp()), deletion);
 
     // A kind left out is turned off; both off, nothing is to be deleted.
-    let put = client
-        .put_retention_settings()
-        .account_id(&a)
-        .retention_settings(retention(None, Some(1)))
-        .send()
-        .await
-        .unwrap();
+    let put = put_retention(&client, &a, None, Some(1)).await.unwrap();
     assert_eq!(days(put.retention_settings()), (None, Some(1)));
-    let put = client
-        .put_retention_settings()
-        .account_id(&a)
-        .retention_settings(retention(None, None))
-        .send()
-        .await
-        .unwrap();
+    let put = put_retention(&client, &a, None, None).await.unwrap();
     assert_eq!(days(put.retention_settings()), (None, None));
     assert!(put.initiate_deletion_timestamp().is_none());
     let got = client
@@ -409,12 +441,7 @@ async fn retention_days_are_bounded_and_other_tenants_are_not_found() {
         ),
     ] {
         let f = expect_error(
-            client
-                .put_retention_settings()
-                .account_id(&a)
-                .retention_settings(retention(room, conversation))
-                .send()
-                .await,
+            put_retention(&client, &a, room, conversation).await,
             BAD_REQUEST,
             member,
         );
@@ -457,12 +484,7 @@ async fn retention_days_are_bounded_and_other_tenants_are_not_found() {
             "another tenant's GetRetentionSettings",
         );
         expect_error(
-            stranger
-                .put_retention_settings()
-                .account_id(&account)
-                .retention_settings(retention(Some(7), None))
-                .send()
-                .await,
+            put_retention(&stranger, &account, Some(7), None).await,
             NOT_FOUND,
             "another tenant's PutRetentionSettings",
         );
@@ -481,21 +503,11 @@ async fn signin_delegate_groups_show_in_get_account_and_list_accounts() {
     let other = server.account("Plain").await;
     assert!(group_names(&client, &a).await.is_empty());
 
-    client
-        .associate_signin_delegate_groups_with_account()
-        .account_id(&a)
-        .signin_delegate_groups(group("Engineering"))
-        .signin_delegate_groups(group("Admins"))
-        .send()
+    associate(&client, &a, vec![group("Engineering"), group("Admins")])
         .await
         .expect("AssociateSigninDelegateGroupsWithAccount");
     // Again, with one already there: idempotent.
-    client
-        .associate_signin_delegate_groups_with_account()
-        .account_id(&a)
-        .signin_delegate_groups(group("Admins"))
-        .signin_delegate_groups(group("Sales"))
-        .send()
+    associate(&client, &a, vec![group("Admins"), group("Sales")])
         .await
         .expect("associating a group again");
     assert_eq!(
@@ -518,22 +530,13 @@ async fn signin_delegate_groups_show_in_get_account_and_list_accounts() {
     assert!(by_id(&other).is_empty());
 
     // A name the account has no group of is passed over.
-    client
-        .disassociate_signin_delegate_groups_from_account()
-        .account_id(&a)
-        .group_names("Engineering")
-        .group_names("Nobody")
-        .send()
+    disassociate(&client, &a, &["Engineering", "Nobody"])
         .await
         .expect("DisassociateSigninDelegateGroupsFromAccount");
     assert_eq!(group_names(&client, &a).await, ["Admins", "Sales"]);
 
     // DeleteAccount takes its groups and retention settings with it.
-    client
-        .put_retention_settings()
-        .account_id(&a)
-        .retention_settings(retention(Some(5), None))
-        .send()
+    put_retention(&client, &a, Some(5), None)
         .await
         .expect_err("a Team account");
     server
@@ -541,11 +544,7 @@ async fn signin_delegate_groups_show_in_get_account_and_list_accounts() {
         .set_account_type(&a, belfry::model::AccountType::EnterpriseDirectory)
         .await
         .unwrap();
-    client
-        .put_retention_settings()
-        .account_id(&a)
-        .retention_settings(retention(Some(5), None))
-        .send()
+    put_retention(&client, &a, Some(5), None)
         .await
         .expect("an Enterprise account");
     client
@@ -568,14 +567,16 @@ async fn signin_delegate_group_errors() {
     let a = server.account("Groups").await;
 
     let f = expect_error(
-        client
-            .associate_signin_delegate_groups_with_account()
-            .account_id(&a)
-            .signin_delegate_groups(group("Fine"))
-            .signin_delegate_groups(group(" \t"))
-            .signin_delegate_groups(SigninDelegateGroup::builder().build())
-            .send()
-            .await,
+        associate(
+            &client,
+            &a,
+            vec![
+                group("Fine"),
+                group(" \t"),
+                SigninDelegateGroup::builder().build(),
+            ],
+        )
+        .await,
         BAD_REQUEST,
         "blank and absent group names",
     );
@@ -590,12 +591,7 @@ async fn signin_delegate_group_errors() {
     );
     assert!(group_names(&client, &a).await.is_empty(), "nothing written");
     let f = expect_error(
-        client
-            .disassociate_signin_delegate_groups_from_account()
-            .account_id(&a)
-            .set_group_names(Some(Vec::new()))
-            .send()
-            .await,
+        disassociate(&client, &a, &[]).await,
         BAD_REQUEST,
         "no group names",
     );
@@ -605,22 +601,12 @@ async fn signin_delegate_group_errors() {
     let stranger = server.client_for(&key);
     for account in [a.clone(), missing_id()] {
         expect_error(
-            stranger
-                .associate_signin_delegate_groups_with_account()
-                .account_id(&account)
-                .signin_delegate_groups(group("Intruders"))
-                .send()
-                .await,
+            associate(&stranger, &account, vec![group("Intruders")]).await,
             NOT_FOUND,
             "another tenant's associate",
         );
         expect_error(
-            stranger
-                .disassociate_signin_delegate_groups_from_account()
-                .account_id(&account)
-                .group_names("Intruders")
-                .send()
-                .await,
+            disassociate(&stranger, &account, &["Intruders"]).await,
             NOT_FOUND,
             "another tenant's disassociate",
         );

@@ -7,16 +7,14 @@ exception (on servers of the test's own, with `--admin-token`).
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 
-from support import TIMESTAMP_RE, chime_client, expect_error, start_server, unique
+from support import (
+    TIMESTAMP_RE, admin, check_faults_arrive_typed, chime_client, expect_error, unique,
+)
 
-#: The admin token of this module's own servers.
-ADMIN_TOKEN = "admin-" + secrets.token_hex(12)
 #: An account id of the right shape that no server has.
 UNKNOWN_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000"
 #: A meeting id for the dial-outs.
@@ -25,24 +23,6 @@ MEETING_ID = "3f2f5c3e-8c1a-4d7e-9a61-6f0f1b2c3d4e"
 
 def recent(ts: datetime, offset: timedelta = timedelta(0)) -> bool:
     return abs(datetime.now(timezone.utc) + offset - ts) < timedelta(minutes=5)
-
-
-@pytest.fixture
-def admin_server(bin_path, tmp_path, fresh_store):
-    """A server with `--admin-token ADMIN_TOKEN` over this test's store; it must exit 0."""
-    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
-                          extra_args=["--admin-token", ADMIN_TOKEN])
-    yield server
-    code = server.stop()
-    if code != 0:
-        pytest.fail(f"belfry exited with {code} after SIGTERM, expected 0\n{server.logs(80)}",
-                    pytrace=False)
-
-
-def admin(server, method: str, path: str, body=None) -> requests.Response:
-    """An admin API call with `Authorization: Bearer ADMIN_TOKEN`."""
-    return requests.request(method, server.endpoint + path, json=body,
-                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
 
 
 def make_enterprise(server, account_id: str) -> None:
@@ -248,22 +228,7 @@ def test_meeting_dial_out_walkthrough(admin_server):
 
 # -- every modeled service error, typed ----------------------------------------------------------
 
-#: Each fault the admin API injects: the modeled exception and its status.
-FAULTS = {
-    "Throttled": ("ThrottledClientException", 429),
-    "ServiceUnavailable": ("ServiceUnavailableException", 503),
-    "ServiceFailure": ("ServiceFailureException", 500),
-    "Unauthorized": ("UnauthorizedClientException", 401),
-    "Forbidden": ("ForbiddenException", 403),
-}
-
-
 def test_every_modeled_service_error_arrives_typed(admin_server):
-    import botocore.session
-    from botocore import xform_name
-    from botocore.exceptions import ClientError
-
-    model = botocore.session.get_session().get_service_model("chime")
     client = chime_client(admin_server.endpoint, admin_server.create_key())
     acct = client.create_account(Name=unique("faults"))["Account"]["AccountId"]
     calls = {
@@ -279,19 +244,6 @@ def test_every_modeled_service_error_arrives_typed(admin_server):
         "CreateMeetingDialOut": {"MeetingId": MEETING_ID, "FromPhoneNumber": "+12065550100",
                                  "ToPhoneNumber": "+14155550123", "JoinToken": "ab"},
     }
-    checked = 0
-    for op, kwargs in calls.items():
-        modeled = {e.name for e in model.operation_model(op).error_shapes}
-        for fault, (shape, status) in FAULTS.items():
-            assert shape in modeled, (op, shape)
-            resp = admin(admin_server, "POST", "/_belfry/faults",
-                         {"operation": op, "error": fault})
-            assert resp.status_code == 201, resp.text
-            rule = resp.json()["id"]
-            with pytest.raises(ClientError) as e:
-                getattr(client, xform_name(op))(**kwargs)
-            assert isinstance(e.value, getattr(client.exceptions, shape)), (op, fault, e.value)
-            expect_error(e, shape, status)
-            assert admin(admin_server, "DELETE", f"/_belfry/faults/{rule}").status_code == 204
-            checked += 1
+    checked = check_faults_arrive_typed(client, lambda *call: admin(admin_server, *call), calls)
+    # Every one of the nine models all five.
     assert checked == 9 * 5
