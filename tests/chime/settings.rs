@@ -16,6 +16,9 @@ use aws_sdk_chime::operation::disassociate_signin_delegate_groups_from_account::
 use aws_sdk_chime::operation::put_retention_settings::{
     PutRetentionSettingsError, PutRetentionSettingsOutput,
 };
+use aws_sdk_chime::operation::update_phone_number_settings::{
+    UpdatePhoneNumberSettingsError, UpdatePhoneNumberSettingsOutput,
+};
 use aws_sdk_chime::primitives::DateTime;
 use aws_sdk_chime::types::{
     BusinessCallingSettings, ConversationRetentionSettings, RetentionSettings,
@@ -43,6 +46,19 @@ async fn calling_name(client: &Client) -> (Option<String>, Option<i64>) {
         out.calling_name_updated_timestamp()
             .map(|t| t.to_millis().unwrap()),
     )
+}
+
+/// UpdatePhoneNumberSettings with this calling name.
+async fn set_calling_name(
+    client: &Client,
+    name: &str,
+) -> Result<UpdatePhoneNumberSettingsOutput, SdkError<UpdatePhoneNumberSettingsError, HttpResponse>>
+{
+    client
+        .update_phone_number_settings()
+        .calling_name(name)
+        .send()
+        .await
 }
 
 /// `(BusinessCalling.CdrBucket, VoiceConnector.CdrBucket)` of the client's AWS account; both
@@ -176,10 +192,7 @@ async fn the_calling_name_is_the_aws_accounts_and_changes_once_every_seven_days(
     assert_eq!(calling_name(&client).await, (None, None), "nothing set yet");
 
     let before = now_millis();
-    client
-        .update_phone_number_settings()
-        .calling_name("Acme Corp 24")
-        .send()
+    set_calling_name(&client, "Acme Corp 24")
         .await
         .expect("UpdatePhoneNumberSettings");
     let (name, updated) = calling_name(&client).await;
@@ -188,10 +201,7 @@ async fn the_calling_name_is_the_aws_accounts_and_changes_once_every_seven_days(
     assert!(updated >= before && updated <= now_millis(), "{updated}");
 
     // The same name again changes nothing, not even the timestamp.
-    client
-        .update_phone_number_settings()
-        .calling_name("Acme Corp 24")
-        .send()
+    set_calling_name(&client, "Acme Corp 24")
         .await
         .expect("the same name again");
     assert_eq!(
@@ -201,11 +211,7 @@ async fn the_calling_name_is_the_aws_accounts_and_changes_once_every_seven_days(
 
     // Another name within seven days: refused, naming when it may change.
     let f = expect_error(
-        client
-            .update_phone_number_settings()
-            .calling_name("Globex")
-            .send()
-            .await,
+        set_calling_name(&client, "Globex").await,
         BAD_REQUEST,
         "a second name within seven days",
     );
@@ -220,10 +226,7 @@ async fn the_calling_name_is_the_aws_accounts_and_changes_once_every_seven_days(
     let key = server.new_key("222222222222", false).await;
     let stranger = server.client_for(&key);
     assert_eq!(calling_name(&stranger).await, (None, None));
-    stranger
-        .update_phone_number_settings()
-        .calling_name("")
-        .send()
+    set_calling_name(&stranger, "")
         .await
         .expect("an empty name matches the pattern");
     let (name, at) = calling_name(&stranger).await;
@@ -240,15 +243,7 @@ async fn calling_names_follow_the_models_pattern() {
     let server = TestServer::start().await;
     let client = server.client();
     for bad in ["A", "Sixteen chars 16", "Acme, Inc.", "Zoë"] {
-        let f = expect_error(
-            client
-                .update_phone_number_settings()
-                .calling_name(bad)
-                .send()
-                .await,
-            BAD_REQUEST,
-            bad,
-        );
+        let f = expect_error(set_calling_name(&client, bad).await, BAD_REQUEST, bad);
         assert!(
             f.message().contains("'callingName'") && f.message().contains("pattern"),
             "{bad}: {}",
@@ -330,11 +325,7 @@ async fn global_settings_change_the_structures_given_per_aws_account() {
         "read-only UpdateGlobalSettings",
     );
     expect_error(
-        reader
-            .update_phone_number_settings()
-            .calling_name("Mine")
-            .send()
-            .await,
+        set_calling_name(&reader, "Mine").await,
         FORBIDDEN,
         "read-only UpdatePhoneNumberSettings",
     );
@@ -796,12 +787,7 @@ async fn dial_out_input_follows_the_model() {
 async fn reset_clears_every_aws_accounts_settings() {
     let server = TestServer::start_with_admin().await;
     let client = server.client();
-    client
-        .update_phone_number_settings()
-        .calling_name("Before Reset")
-        .send()
-        .await
-        .unwrap();
+    set_calling_name(&client, "Before Reset").await.unwrap();
     client
         .update_global_settings()
         .voice_connector(VoiceConnectorSettings::builder().cdr_bucket("b").build())
@@ -813,10 +799,7 @@ async fn reset_clears_every_aws_accounts_settings() {
     assert_eq!(calling_name(&client).await, (None, None));
     assert_eq!(cdr_buckets(&client).await, (None, None));
     // ... so the seven days start again.
-    client
-        .update_phone_number_settings()
-        .calling_name("After Reset")
-        .send()
+    set_calling_name(&client, "After Reset")
         .await
         .expect("a new name after reset");
 }
