@@ -127,6 +127,19 @@ impl ApiError {
         )
     }
 
+    /// A store error of an operation whose model lists no `NotFoundException`: what is
+    /// missing is answered as the modeled `BadRequestException`, with the same message.
+    pub fn not_found_as_bad_request(e: StoreError) -> Self {
+        match ApiError::from(e) {
+            ApiError {
+                kind: ErrorKind::NotFound,
+                message,
+                ..
+            } => ApiError::bad_request(message),
+            other => other,
+        }
+    }
+
     pub fn unavailable() -> Self {
         Self::new(
             ErrorKind::ServiceUnavailable,
@@ -212,9 +225,16 @@ impl From<StoreError> for ApiError {
                 "The phone number is assigned to a user: disassociate it before changing its \
                  product type.",
             ),
+            StoreError::NotFound(Missing::Meeting { meeting_id }) => {
+                ApiError::not_found(format!("The meeting {meeting_id} was not found."))
+            }
             StoreError::Conflict(Conflict::ForeignId) => {
                 ApiError::conflict("The id belongs to a resource of another account.")
             }
+            StoreError::Conflict(Conflict::TeamAccount) => ApiError::conflict(
+                "Retention settings apply to Amazon Chime Enterprise accounts only; this is a \
+                 Team account.",
+            ),
             StoreError::Conflict(Conflict::Membership) => {
                 ApiError::conflict("The member is already a member of the room.")
             }
@@ -264,6 +284,11 @@ impl From<StoreError> for ApiError {
                      cannot use BusinessCalling, and numbers outside the US must use \
                      SipMediaApplicationDialIn.",
                     product.as_str()
+                ),
+                Rejection::CallingNameChangedRecently { next_ms } => format!(
+                    "The default outbound calling name can be updated once every seven days: \
+                     the next update is possible from {}.",
+                    crate::time::iso8601_millis(next_ms)
                 ),
             }),
             StoreError::Conflict(Conflict::Email) => {

@@ -18,11 +18,12 @@
 //!   model's 62 operations, their bindings and the dispatch; [`api::router`], [`api::input`],
 //!   [`api::body`], [`api::validate`] and [`api::reply`] are shared by every resource; then one
 //!   file per resource ([`api::accounts`], [`api::users`], [`api::rooms`], [`api::bots`],
-//!   [`api::phone_numbers`]) with its operations' handlers.
+//!   [`api::phone_numbers`], [`api::settings`], [`api::meetings`]) with its operations' handlers.
 //! * [`store`]: accounts, users, rooms, bots, messages, keys, the phone-number inventory and its
-//!   orders in SQL (SQLite or PostgreSQL); it knows nothing of HTTP. One file per resource as in
-//!   `api/` (`accounts`, `users`, `rooms`, `bots`, `phone_numbers`, `keys`), then what they
-//!   share: numbered schema migrations ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
+//!   orders, settings and meetings in SQL (SQLite or PostgreSQL); it knows nothing of HTTP. One
+//!   file per resource as in `api/` (`accounts`, `users`, `rooms`, `bots`, `phone_numbers`,
+//!   `settings`, `meetings`, `keys`), then what they share: numbered schema migrations
+//!   ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
 //!   served user list pages (`page_cache`), the bulk upsert of `belfry import` (`import`), and
 //!   [`store::StoreError`], which names what was missing or collided.
 //! * [`error`]: the one error type of the wire ([`error::ApiError`]), and the one conversion

@@ -213,6 +213,39 @@ async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything()
         .await
         .unwrap();
     assert!(added[0].is_ok(), "{added:?}");
+    // Migration 4: an upgraded account takes sign-in delegate groups and, once Enterprise,
+    // retention settings; the AWS account takes its settings.
+    store
+        .associate_signin_delegate_groups(OWNER, SECOND_ACCOUNT, &["Upgraded".to_string()])
+        .await
+        .unwrap();
+    let account = store.get_account(OWNER, SECOND_ACCOUNT).await.unwrap();
+    assert_eq!(account.signin_delegate_groups, ["Upgraded"]);
+    store
+        .set_account_type(SECOND_ACCOUNT, belfry::model::AccountType::EnterpriseOIDC)
+        .await
+        .unwrap();
+    let retention = store
+        .put_retention_settings(OWNER, SECOND_ACCOUNT, Some(30), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .retention_settings(OWNER, SECOND_ACCOUNT)
+            .await
+            .unwrap(),
+        retention
+    );
+    store.update_calling_name(OWNER, "Upgraded").await.unwrap();
+    assert_eq!(
+        store
+            .phone_number_settings(OWNER)
+            .await
+            .unwrap()
+            .calling_name
+            .as_deref(),
+        Some("Upgraded")
+    );
     let read_only = store
         .find_key("AKIATNG44H77QC7UT65R")
         .await

@@ -1,5 +1,6 @@
 //! The account operations: CreateAccount, GetAccount, ListAccounts, UpdateAccount,
-//! DeleteAccount, GetAccountSettings, UpdateAccountSettings. Each parses and validates its
+//! DeleteAccount, GetAccountSettings, UpdateAccountSettings, and
+//! Associate/DisassociateSigninDelegateGroups(With|From)Account. Each parses and validates its
 //! input, calls the store ([`crate::store`]'s `accounts.rs`) and renders its reply.
 
 use serde::Deserialize;
@@ -18,6 +19,11 @@ fn account_json(account: &Account) -> serde_json::Value {
         .iter()
         .map(|l| l.as_str())
         .collect();
+    let groups: Vec<serde_json::Value> = account
+        .signin_delegate_groups
+        .iter()
+        .map(|name| serde_json::json!({ "GroupName": name }))
+        .collect();
     serde_json::json!({
         "AwsAccountId": account.aws_account_id,
         "AccountId": account.account_id,
@@ -27,7 +33,7 @@ fn account_json(account: &Account) -> serde_json::Value {
         "DefaultLicense": account.default_license.as_str(),
         "SupportedLicenses": licenses,
         "AccountStatus": account.account_status.as_str(),
-        "SigninDelegateGroups": [],
+        "SigninDelegateGroups": groups,
     })
 }
 
@@ -192,4 +198,76 @@ pub async fn update_account_settings(call: &Call<'_>) -> Result<Reply, ApiError>
         )
         .await?;
     Ok(Reply::empty(204))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SigninDelegateGroupBody {
+    group_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssociateSigninDelegateGroupsBody {
+    signin_delegate_groups: Option<Vec<SigninDelegateGroupBody>>,
+}
+
+/// `POST /accounts/{accountId}?operation=associate-signin-delegate-groups`: 200 `{}`. Each
+/// `GroupName` is a `NonEmptyString`, and a group without one names nothing, so it is refused
+/// too. A group the account already has is left as it is (associating is idempotent);
+/// GetAccount and ListAccounts show the groups in `SigninDelegateGroups`.
+pub async fn associate_signin_delegate_groups(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: AssociateSigninDelegateGroupsBody = call.json()?;
+    let mut v = Violations::new();
+    let [account_id] = call.labels(["accountId"], &mut v);
+    let mut names = Vec::new();
+    match &body.signin_delegate_groups {
+        None => v.missing("signinDelegateGroups"),
+        Some(groups) => {
+            for (i, group) in groups.iter().enumerate() {
+                let member = format!("signinDelegateGroups.{}.member.groupName", i + 1);
+                match &group.group_name {
+                    Some(name) => {
+                        v.non_empty(&member, name);
+                        names.push(name.clone());
+                    }
+                    None => v.missing(&member),
+                }
+            }
+        }
+    }
+    v.finish()?;
+    call.store
+        .associate_signin_delegate_groups(call.owner(), account_id, &names)
+        .await?;
+    Ok(Reply::empty(200))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DisassociateSigninDelegateGroupsBody {
+    group_names: Option<Vec<String>>,
+}
+
+/// `POST /accounts/{accountId}?operation=disassociate-signin-delegate-groups`: 200 `{}`.
+/// `GroupNames` holds at least one name (`NonEmptyStringList`). A name the account has no
+/// group of is passed over: the service documented no error for it, and removing what is not
+/// there leaves the account as asked.
+pub async fn disassociate_signin_delegate_groups(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let body: DisassociateSigninDelegateGroupsBody = call.json()?;
+    let mut v = Violations::new();
+    let [account_id] = call.labels(["accountId"], &mut v);
+    match &body.group_names {
+        None => v.missing("groupNames"),
+        Some(names) => v.list_length("groupNames", names.len(), 1, usize::MAX),
+    }
+    v.finish()?;
+    call.store
+        .disassociate_signin_delegate_groups(
+            call.owner(),
+            account_id,
+            body.group_names.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    Ok(Reply::empty(200))
 }

@@ -8,7 +8,7 @@ use super::input::RESULT_MAX_MAX;
 use super::validate::Violations;
 use super::{Call, Op, Reply};
 use crate::error::ApiError;
-use crate::store::{Bot, EventsConfiguration, StoreError};
+use crate::store::{Bot, EventsConfiguration};
 use crate::time::iso8601_millis;
 
 /// A Lambda function's ARN, as the Lambda API's `FunctionArn` pattern has it.
@@ -229,10 +229,7 @@ pub async fn delete_events_configuration(call: &Call<'_>) -> Result<Reply, ApiEr
     call.store
         .set_events_configuration(call.owner(), account_id, bot_id, None, None)
         .await
-        .map_err(|e| match e {
-            e @ StoreError::NotFound(_) => ApiError::bad_request(ApiError::from(e).message),
-            e => ApiError::from(e),
-        })?;
+        .map_err(ApiError::not_found_as_bad_request)?;
     Ok(Reply::empty(204))
 }
 

@@ -9,9 +9,11 @@
 //!   `max-results`, page tokens); [`body`]: JSON request bodies; [`validate`]: the model's
 //!   constraints, in the service's own messages; [`reply`]: what a handler answers;
 //! * one file per resource, each holding its operations' parse -> store call -> reply:
-//!   [`accounts`], [`users`], [`rooms`] (rooms, memberships, message redaction), [`bots`]
-//!   (bots and their events configurations) and [`phone_numbers`] (the carrier's search, the
-//!   AWS account's number inventory and its orders).
+//!   [`accounts`] (with their sign-in delegate groups), [`users`], [`rooms`] (rooms,
+//!   memberships, message redaction), [`bots`] (bots and their events configurations),
+//!   [`phone_numbers`] (the carrier's search, the AWS account's number inventory and its
+//!   orders), [`settings`] (an AWS account's phone-number and global settings, an account's
+//!   retention) and [`meetings`] (dial-outs from a meeting).
 //!
 //! A store failure becomes the client's error through `From<StoreError> for ApiError`
 //! ([`crate::error`]), so a handler ends its store call with `?`.
@@ -20,11 +22,13 @@ pub mod accounts;
 pub mod body;
 pub mod bots;
 pub mod input;
+pub mod meetings;
 pub mod op;
 pub mod phone_numbers;
 pub mod reply;
 pub mod rooms;
 pub mod router;
+pub mod settings;
 pub mod users;
 pub mod validate;
 

@@ -4,15 +4,15 @@
 //! Everything the server knows about an operation's identity comes from here: the router
 //! ([`super::router`]) builds its table from [`Op::ALL`] and [`Op::binding`], metrics and fault
 //! rules use [`Op::name`], and [`dispatch`] hands a routed call to its handler. `binding` and
-//! `dispatch` are exhaustive matches with no catch-all, so adding a variant does not compile
-//! until the operation is bound and either served or explicitly listed as not served yet; the
-//! tests check [`Op::ALL`] against the service model shipped with botocore.
+//! `dispatch` are exhaustive matches with no catch-all, so a variant does not compile until the
+//! operation is bound and served; the tests check [`Op::ALL`] against the service model shipped
+//! with botocore. Every one of the model's 62 operations is served.
 //!
-//! To serve a new operation: write its handler in the resource's file (`api/<resource>.rs`,
-//! parse -> store call -> reply), and move its variant from the "not served" arm of
-//! [`dispatch`] to an arm of its own.
+//! Should the model gain an operation: add its variant, its binding in [`Op::binding`], its
+//! handler in the resource's file (`api/<resource>.rs`, parse -> store call -> reply) and its arm
+//! in [`dispatch`].
 
-use super::{Call, Reply, accounts, bots, phone_numbers, rooms, users};
+use super::{Call, Reply, accounts, bots, meetings, phone_numbers, rooms, settings, users};
 use crate::error::ApiError;
 
 /// One operation of the Chime model (2018-05-01).
@@ -440,6 +440,12 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         Op::DeleteAccount => accounts::delete_account(call).await,
         Op::GetAccountSettings => accounts::get_account_settings(call).await,
         Op::UpdateAccountSettings => accounts::update_account_settings(call).await,
+        Op::AssociateSigninDelegateGroupsWithAccount => {
+            accounts::associate_signin_delegate_groups(call).await
+        }
+        Op::DisassociateSigninDelegateGroupsFromAccount => {
+            accounts::disassociate_signin_delegate_groups(call).await
+        }
         Op::CreateUser => users::create_user(call).await,
         Op::InviteUsers => users::invite_users(call).await,
         Op::GetUser => users::get_user(call).await,
@@ -490,26 +496,14 @@ pub async fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
         Op::DeletePhoneNumber => phone_numbers::delete_phone_number(call).await,
         Op::BatchDeletePhoneNumber => phone_numbers::batch_delete_phone_number(call).await,
         Op::RestorePhoneNumber => phone_numbers::restore_phone_number(call).await,
-        // Not served yet: each is answered as the service would answer an unknown action.
-        Op::AssociateSigninDelegateGroupsWithAccount
-        | Op::DisassociateSigninDelegateGroupsFromAccount
-        | Op::GetPhoneNumberSettings
-        | Op::UpdatePhoneNumberSettings
-        | Op::GetGlobalSettings
-        | Op::UpdateGlobalSettings
-        | Op::GetRetentionSettings
-        | Op::PutRetentionSettings
-        | Op::CreateMeetingDialOut => Err(not_served(op)),
+        Op::GetPhoneNumberSettings => settings::get_phone_number_settings(call).await,
+        Op::UpdatePhoneNumberSettings => settings::update_phone_number_settings(call).await,
+        Op::GetGlobalSettings => settings::get_global_settings(call).await,
+        Op::UpdateGlobalSettings => settings::update_global_settings(call).await,
+        Op::GetRetentionSettings => settings::get_retention_settings(call).await,
+        Op::PutRetentionSettings => settings::put_retention_settings(call).await,
+        Op::CreateMeetingDialOut => meetings::create_meeting_dial_out(call).await,
     }
-}
-
-/// The answer to an operation of the model that Belfry does not serve yet.
-fn not_served(op: Op) -> ApiError {
-    ApiError::bad_request(format!(
-        "{} is not supported by this server (Belfry serves the Amazon Chime account, user, room, \
-         bot and phone number operations)",
-        op.name()
-    ))
 }
 
 #[cfg(test)]

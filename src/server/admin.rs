@@ -4,11 +4,14 @@
 //! | request | what it does |
 //! |---|---|
 //! | `GET /_belfry/health` | `200 {"status":"ok"}`, or 503 when the store does not answer (no credential needed) |
-//! | `POST /_belfry/reset` | deletes every account with its users, phone numbers, rooms, bots and messages; keys stay (204) |
+//! | `POST /_belfry/reset` | deletes every account with its users, phone numbers, rooms, bots, messages, retention settings and sign-in delegate groups, every AWS account's settings, and the meetings with their dial-outs; keys stay (204) |
 //! | `POST /_belfry/accounts/{accountId}/rooms/{roomId}/messages` | posts `{"SenderId":"<member id>","Content":"..."}` into the room (201 `{"Message":{...},"MentionedBots":[...]}`); bots it @mentions get the `Mention` event ([`crate::events`]) |
 //! | `GET /_belfry/accounts/{accountId}/rooms/{roomId}/messages` | the room's messages, oldest first (`{"Messages":[...]}`; a redacted one has `"Redacted":true` and no `Content`) |
 //! | `POST /_belfry/accounts/{accountId}/conversations` | starts a conversation between users of the account, `{"MemberIds":[...]}` (201 `{"Conversation":{...}}`) |
 //! | `POST`/`GET /_belfry/accounts/{accountId}/conversations/{conversationId}/messages` | as for a room |
+//! | `PUT /_belfry/accounts/{accountId}/account-type` | makes the account `{"AccountType":"EnterpriseLWA"}` (or `EnterpriseDirectory`, `EnterpriseOIDC`, `Team`), whoever owns it (204): Enterprise accounts are made in the Chime console, never through the API, and only they have retention settings |
+//! | `POST /_belfry/meetings` | registers a meeting, `{"MeetingId":"<guid>"}` (a new id when none is given), that CreateMeetingDialOut can then call out of (201 `{"Meeting":{...}}`; again for the same id: the same meeting) |
+//! | `GET /_belfry/meetings/{meetingId}/dial-outs` | the meeting's dial-outs, oldest first (`{"DialOuts":[{"TransactionId",...}]}`; 404 for a meeting not registered) |
 //! | `GET /_belfry/faults` | the fault rules, `{"rules":[{"id":1,...}]}` |
 //! | `POST /_belfry/faults` | adds a rule (a JSON [`FaultRule`]), answers 201 `{"id":N}` |
 //! | `DELETE /_belfry/faults` | removes every rule (204) |
@@ -23,10 +26,12 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::faults::{FaultRule, Faults};
+use crate::api::validate::{GUID_PATTERN, matches};
 use crate::api::{Reply, decode_body};
 use crate::error::ApiError;
 use crate::events::BotEvents;
-use crate::store::{Conversation, Discussion, Message, Store};
+use crate::model::AccountType;
+use crate::store::{Conversation, DialOut, Discussion, Message, Store};
 use crate::time::iso8601_millis;
 
 /// The path prefix of the admin API.
@@ -60,7 +65,7 @@ impl Admin<'_> {
             ("POST", "reset") => {
                 self.store.wipe().await?;
                 tracing::info!(
-                    "admin reset: every account with its users, phone numbers, rooms, bots and messages deleted"
+                    "admin reset: every account with all it holds, the AWS accounts' settings and the meetings deleted"
                 );
                 Ok(Reply::empty(204))
             }
@@ -104,6 +109,9 @@ impl Admin<'_> {
             (method, rest) if rest.starts_with("accounts/") => {
                 self.discussions(method, rest, body).await
             }
+            (method, rest) if rest == "meetings" || rest.starts_with("meetings/") => {
+                self.meetings(method, rest, body).await
+            }
             _ => Err(no_call(method, path)),
         }
     }
@@ -111,12 +119,26 @@ impl Admin<'_> {
     /// The calls on rooms' and conversations' messages: `rest` is
     /// `accounts/{accountId}/(rooms|conversations)/...`.
     async fn discussions(&self, method: &str, rest: &str, body: &[u8]) -> Result<Reply, ApiError> {
-        let segments: Vec<String> = rest
-            .split('/')
-            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
+        let segments = decoded_segments(rest);
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         match (method, segments.as_slice()) {
+            ("PUT", ["accounts", account_id, "account-type"]) => {
+                let body: NewAccountType = decode_body(body)?;
+                let account_type = body
+                    .account_type
+                    .as_deref()
+                    .and_then(AccountType::parse)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "AccountType must be one of {}",
+                            AccountType::choices()
+                        ))
+                    })?;
+                self.store
+                    .set_account_type(account_id, account_type)
+                    .await?;
+                Ok(Reply::empty(204))
+            }
             ("POST", ["accounts", account_id, "conversations"]) => {
                 let body: NewConversation = decode_body(body)?;
                 let conversation = self
@@ -144,6 +166,45 @@ impl Admin<'_> {
                     }
                     _ => Err(no_call(method, rest)),
                 }
+            }
+            _ => Err(no_call(method, rest)),
+        }
+    }
+
+    /// The calls on meetings: `rest` is `meetings` or `meetings/{meetingId}/dial-outs`.
+    async fn meetings(&self, method: &str, rest: &str, body: &[u8]) -> Result<Reply, ApiError> {
+        let segments = decoded_segments(rest);
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match (method, segments.as_slice()) {
+            ("POST", ["meetings"]) => {
+                let body: NewMeeting = decode_body(body)?;
+                let meeting_id = body
+                    .meeting_id
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                if !matches(GUID_PATTERN, &meeting_id) {
+                    return Err(ApiError::bad_request(
+                        "MeetingId must be a GUID, as CreateMeetingDialOut's meetingId is",
+                    ));
+                }
+                let meeting = self.store.register_meeting(&meeting_id).await?;
+                let body = json!({ "Meeting": {
+                    "MeetingId": meeting.meeting_id,
+                    "CreatedTimestamp": iso8601_millis(meeting.created_ms),
+                }});
+                Ok(Reply::json(201, body.to_string()))
+            }
+            ("GET", ["meetings", meeting_id, "dial-outs"]) => {
+                let dial_outs: Vec<_> = self
+                    .store
+                    .dial_outs(meeting_id)
+                    .await?
+                    .iter()
+                    .map(dial_out_json)
+                    .collect();
+                Ok(Reply::json(
+                    200,
+                    json!({ "DialOuts": dial_outs }).to_string(),
+                ))
             }
             _ => Err(no_call(method, rest)),
         }
@@ -205,8 +266,38 @@ impl Admin<'_> {
     }
 }
 
+/// The segments of an admin path, percent-decoded.
+fn decoded_segments(rest: &str) -> Vec<String> {
+    rest.split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect()
+}
+
 fn no_call(method: &str, path: &str) -> ApiError {
     ApiError::not_found(format!("No admin call {method} {path}"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NewAccountType {
+    account_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NewMeeting {
+    meeting_id: Option<String>,
+}
+
+fn dial_out_json(dial_out: &DialOut) -> serde_json::Value {
+    json!({
+        "TransactionId": dial_out.transaction_id,
+        "MeetingId": dial_out.meeting_id,
+        "AwsAccountId": dial_out.aws_account_id,
+        "FromPhoneNumber": dial_out.from_phone_number,
+        "ToPhoneNumber": dial_out.to_phone_number,
+        "CreatedTimestamp": iso8601_millis(dial_out.created_ms),
+    })
 }
 
 #[derive(Deserialize)]

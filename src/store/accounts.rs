@@ -1,9 +1,10 @@
-//! Chime accounts: created by, owned by, and visible to one AWS account.
+//! Chime accounts: created by, owned by, and visible to one AWS account, with their sign-in
+//! delegate groups.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Backend, Result, Store, StoreError, Tx};
+use super::{Backend, Result, Store, StoreError, Tx, keys_param};
 use crate::model::{AccountStatus, AccountType, License};
 use crate::time::now_millis;
 
@@ -18,6 +19,8 @@ pub struct Account {
     pub default_license: License,
     pub supported_licenses: Vec<License>,
     pub account_status: AccountStatus,
+    /// The names of the account's sign-in delegate groups, in byte order.
+    pub signin_delegate_groups: Vec<String>,
 }
 
 /// Filters of ListAccounts.
@@ -59,6 +62,7 @@ fn account_from_row(row: &AnyRow) -> Result<Account> {
         account_status: AccountStatus::parse(&row.try_get::<String, _>("account_status")?)
             .ok_or_else(|| bad("account_status"))?,
         created_ms: row.try_get("created_ms")?,
+        signin_delegate_groups: Vec::new(),
     })
 }
 
@@ -74,6 +78,7 @@ impl Store {
             default_license: License::Pro,
             supported_licenses: vec![License::Basic, License::Pro],
             account_status: AccountStatus::Active,
+            signin_delegate_groups: Vec::new(),
         };
         let licenses: Vec<&str> = account
             .supported_licenses
@@ -109,7 +114,100 @@ impl Store {
             .fetch_optional(&self.reads)
             .await?
             .ok_or_else(|| StoreError::no_account(account_id))?;
-        account_from_row(&row)
+        let mut account = account_from_row(&row)?;
+        self.load_signin_delegate_groups(std::slice::from_mut(&mut account))
+            .await?;
+        Ok(account)
+    }
+
+    /// Fills in the sign-in delegate groups of `accounts`, in one query.
+    async fn load_signin_delegate_groups(&self, accounts: &mut [Account]) -> Result<()> {
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT account_id, group_name FROM signin_delegate_groups WHERE {}
+             ORDER BY account_id, group_name",
+            self.backend.key_in("account_id", "$1")
+        );
+        let ids = accounts.iter().map(|a| a.account_id.as_str());
+        let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(keys_param(ids))
+            .fetch_all(&self.reads)
+            .await?;
+        for (account_id, group_name) in rows {
+            if let Some(account) = accounts.iter_mut().find(|a| a.account_id == account_id) {
+                account.signin_delegate_groups.push(group_name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the named sign-in delegate groups to the account; a group it already has stays
+    /// as it is.
+    pub async fn associate_signin_delegate_groups(
+        &self,
+        owner: &str,
+        account_id: &str,
+        group_names: &[String],
+    ) -> Result<()> {
+        let add = "INSERT INTO signin_delegate_groups (account_id, group_name) VALUES ($1, $2)
+                   ON CONFLICT (account_id, group_name) DO NOTHING";
+        self.each_signin_delegate_group(owner, account_id, group_names, add)
+            .await
+    }
+
+    /// Removes the named sign-in delegate groups from the account; a name it does not have
+    /// is passed over.
+    pub async fn disassociate_signin_delegate_groups(
+        &self,
+        owner: &str,
+        account_id: &str,
+        group_names: &[String],
+    ) -> Result<()> {
+        let remove = "DELETE FROM signin_delegate_groups WHERE account_id = $1 AND group_name = $2";
+        self.each_signin_delegate_group(owner, account_id, group_names, remove)
+            .await
+    }
+
+    /// Runs `statement` (its `$1` the account, `$2` a group name) for each of `group_names`,
+    /// in one write transaction on the account.
+    async fn each_signin_delegate_group(
+        &self,
+        owner: &str,
+        account_id: &str,
+        group_names: &[String],
+        statement: &'static str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
+        for group_name in group_names {
+            sqlx::query(statement)
+                .bind(account_id)
+                .bind(group_name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Makes the account of this type, whoever owns it (the admin API: how an account becomes
+    /// an Enterprise account, which the Chime API cannot do).
+    pub async fn set_account_type(
+        &self,
+        account_id: &str,
+        account_type: AccountType,
+    ) -> Result<()> {
+        let done = sqlx::query("UPDATE accounts SET account_type = $1 WHERE account_id = $2")
+            .bind(account_type.as_str())
+            .bind(account_id)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::no_account(account_id));
+        }
+        Ok(())
     }
 
     /// In a write transaction: fails with [`Missing::Account`](super::Missing) unless the account exists and
@@ -196,6 +294,7 @@ impl Store {
         let next = super::page_end(&mut accounts, limit, |a| {
             (a.created_ms, a.account_id.clone())
         });
+        self.load_signin_delegate_groups(&mut accounts).await?;
         Ok(AccountPage { accounts, next })
     }
 }
@@ -232,8 +331,8 @@ impl Store {
         self.get_account(owner, account_id).await
     }
 
-    /// Deletes the account with its users, rooms, bots and messages, once every user is
-    /// suspended.
+    /// Deletes the account with its users, rooms, bots, messages, retention settings and
+    /// sign-in delegate groups, once every user is suspended.
     pub async fn delete_account(&self, owner: &str, account_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
@@ -256,6 +355,8 @@ impl Store {
         )
         .await?;
         for statement in [
+            "DELETE FROM retention_settings WHERE account_id = $1",
+            "DELETE FROM signin_delegate_groups WHERE account_id = $1",
             "DELETE FROM messages WHERE account_id = $1",
             "DELETE FROM conversation_members WHERE conversation_id IN
                 (SELECT conversation_id FROM conversations WHERE account_id = $1)",

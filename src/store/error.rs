@@ -64,9 +64,13 @@ pub enum Missing {
         discussion_id: String,
         message_id: String,
     },
+    /// No meeting of this id was registered (through the admin API).
+    Meeting {
+        meeting_id: String,
+    },
 }
 
-/// A unique key that a write collided with.
+/// A unique key that a write collided with, or a state of the resource it conflicts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
     /// A user of the account already has this email (case-insensitively).
@@ -81,6 +85,8 @@ pub enum Conflict {
     ForeignId,
     /// The number is assigned to a user: its product type stays until it is disassociated.
     NumberAssigned,
+    /// Retention settings are for Enterprise accounts; this one is a Team account.
+    TeamAccount,
 }
 
 /// A limit of the service that a write would pass ([`super::Limits`]).
@@ -116,6 +122,9 @@ pub enum Rejection {
     ProductNotAllowed {
         product: crate::model::PhoneNumberProductType,
     },
+    /// The outbound calling name changes at most once every seven days; the next change is
+    /// allowed from `next_ms`.
+    CallingNameChangedRecently { next_ms: i64 },
 }
 
 /// Why a store call failed.
@@ -198,6 +207,9 @@ impl fmt::Display for StoreError {
             }
             StoreError::Conflict(Conflict::NumberAssigned) => {
                 write!(f, "the number is assigned to a user")
+            }
+            StoreError::Conflict(Conflict::TeamAccount) => {
+                write!(f, "retention settings are for Enterprise accounts")
             }
             StoreError::LimitExceeded(limit) => write!(f, "limit exceeded: {limit:?}"),
             StoreError::Rejected(why) => write!(f, "rejected: {why:?}"),

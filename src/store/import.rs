@@ -23,7 +23,7 @@ use super::users::{
     USER_COLUMNS, USER_ROW_COLUMNS, UserRecord, insert_rows_statement, record_from_row,
     write_user_rows,
 };
-use super::{Backend, Conflict, Result, Store, StoreError, Tx, email_keys_param};
+use super::{Backend, Conflict, Result, Store, StoreError, Tx, keys_param};
 use crate::model::{InviteStatus, License, RegistrationStatus, UserType, email_key};
 
 /// One user as an import file gives it: only the email is required; what is absent is kept
@@ -240,7 +240,7 @@ async fn apply(
     );
     let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
-        .bind(email_keys_param(keys.iter().map(String::as_str)))
+        .bind(keys_param(keys.iter().map(String::as_str)))
         .fetch_all(&mut *conn)
         .await?;
     let mut merged: HashMap<String, Merged> = HashMap::with_capacity(users.len());

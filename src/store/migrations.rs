@@ -265,6 +265,44 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (order_id, seq))",
         ],
     },
+    Migration {
+        number: 5,
+        name: "AWS-account settings, retention settings, sign-in delegate groups and meetings",
+        statements: &[
+            // One row per AWS account that changed its phone-number or global settings
+            // (UpdatePhoneNumberSettings, UpdateGlobalSettings); none means nothing set yet.
+            "CREATE TABLE aws_settings (
+                aws_account_id TEXT PRIMARY KEY,
+                calling_name TEXT,
+                calling_name_updated_ms BIGINT,
+                business_calling_cdr_bucket TEXT,
+                voice_connector_cdr_bucket TEXT)",
+            // A Chime account's chat retention (PutRetentionSettings); a NULL number of days is
+            // retention turned off for that kind of discussion.
+            "CREATE TABLE retention_settings (
+                account_id TEXT{C} PRIMARY KEY REFERENCES accounts (account_id),
+                room_retention_days BIGINT,
+                conversation_retention_days BIGINT,
+                initiate_deletion_ms BIGINT)",
+            "CREATE TABLE signin_delegate_groups (
+                account_id TEXT{C} NOT NULL REFERENCES accounts (account_id),
+                group_name TEXT{C} NOT NULL,
+                PRIMARY KEY (account_id, group_name))",
+            // Meetings live outside the Chime API: the admin API registers their ids so that
+            // CreateMeetingDialOut has a meeting to dial into; each dial-out is kept.
+            "CREATE TABLE meetings (
+                meeting_id TEXT{C} PRIMARY KEY,
+                created_ms BIGINT NOT NULL)",
+            "CREATE TABLE meeting_dial_outs (
+                transaction_id TEXT{C} PRIMARY KEY,
+                meeting_id TEXT{C} NOT NULL REFERENCES meetings (meeting_id),
+                aws_account_id TEXT NOT NULL,
+                from_phone_number TEXT NOT NULL,
+                to_phone_number TEXT NOT NULL,
+                created_ms BIGINT NOT NULL)",
+            "CREATE INDEX dial_outs_by_meeting ON meeting_dial_outs (meeting_id, created_ms)",
+        ],
+    },
 ];
 
 /// The schema version this release writes: the number of its last migration.

@@ -1,5 +1,5 @@
-//! The store: accounts, users, rooms, bots, the phone-number inventory and its orders, access
-//! keys and the page-token secret, in SQL.
+//! The store: accounts, users, rooms, bots, the phone-number inventory and its orders,
+//! settings, meetings, access keys and the page-token secret, in SQL.
 //!
 //! The store knows nothing of HTTP. Callers pass the caller's AWS account id (the *owner*) into
 //! every call, and the store answers "not found" for an account owned by anyone else, exactly as
@@ -17,11 +17,13 @@ mod bots;
 mod error;
 mod import;
 mod keys;
+mod meetings;
 pub mod migrations;
 mod page_cache;
 mod phone_numbers;
 mod reader;
 mod rooms;
+mod settings;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -43,9 +45,14 @@ pub use phone_numbers::{
     Association, DELETION_QUEUE_MS, NumberChange, NumberFilter, OrderLine, OrderPage,
     OrderedNumber, PhoneNumber, PhoneNumberOrder, PhoneNumberPage,
 };
+pub use meetings::{DialOut, Meeting};
 pub use rooms::{
     BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
+};
+pub use settings::{
+    BucketChange, CALLING_NAME_PERIOD_MS, GlobalSettings, PhoneNumberSettings, RETENTION_GRACE_MS,
+    RetentionSettings,
 };
 pub use users::{
     AlexaForBusinessMetadata, Invite, NewUser, Telephony, User, UserChange, UserFilter, UserPage,
@@ -79,13 +86,18 @@ impl Backend {
         }
     }
 
-    /// A condition on `email_key` matching the keys that [`email_keys_param`] packed into
-    /// the bound parameter `param`: a batch's keys are looked up in one query.
-    fn email_key_in(self, param: &str) -> String {
+    /// A condition on `column` matching the keys that [`keys_param`] packed into the bound
+    /// parameter `param`: a batch's keys are looked up in one query.
+    fn key_in(self, column: &str, param: &str) -> String {
         format!(
-            "email_key IN (SELECT value ->> 'k' FROM {})",
+            "{column} IN (SELECT value ->> 'k' FROM {})",
             self.json_rows(param)
         )
+    }
+
+    /// [`Backend::key_in`] on users' `email_key`.
+    fn email_key_in(self, param: &str) -> String {
+        self.key_in("email_key", param)
     }
 
     /// Appends the `n`th (1-based) bound parameter of a generated statement. PostgreSQL numbers
@@ -113,8 +125,8 @@ impl Backend {
     }
 }
 
-/// Email keys as the one parameter that [`Backend::email_key_in`] reads.
-fn email_keys_param<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+/// Keys (email keys, account ids) as the one parameter that [`Backend::key_in`] reads.
+fn keys_param<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
     let keys: Vec<serde_json::Value> = keys
         .into_iter()
         .map(|k| serde_json::json!({ "k": k }))
@@ -435,11 +447,18 @@ impl Store {
     }
 
     /// Deletes every account with all it holds (users, phone numbers, rooms, bots,
-    /// conversations, messages), in one transaction. Access keys and the page-token secret
-    /// stay, so callers keep their credentials.
+    /// conversations, messages, retention settings, sign-in delegate groups), every AWS
+    /// account's settings, and the registered meetings with their dial-outs, in one
+    /// transaction. Access keys and the page-token secret stay, so callers keep their
+    /// credentials.
     pub async fn wipe(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for table in [
+            "meeting_dial_outs",
+            "meetings",
+            "aws_settings",
+            "retention_settings",
+            "signin_delegate_groups",
             "messages",
             "phone_number_order_numbers",
             "phone_number_orders",

@@ -17,7 +17,7 @@ use sqlx::query::Query;
 
 use super::page_cache::{PageCache, Weigh};
 use super::reader::Bind;
-use super::{Backend, Conflict, Result, Store, StoreError, Tx, email_keys_param};
+use super::{Backend, Conflict, Result, Store, StoreError, Tx, keys_param};
 use crate::model::{InviteStatus, License, RegistrationStatus, UserType, email_key};
 use crate::time::{iso8601_millis, now_millis};
 
@@ -464,7 +464,7 @@ impl Store {
         );
         let mut taken: HashSet<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
-            .bind(email_keys_param(keys.iter().map(String::as_str)))
+            .bind(keys_param(keys.iter().map(String::as_str)))
             .fetch_all(&mut *tx)
             .await?
             .into_iter()

@@ -1,5 +1,5 @@
 //! Who may call what: authentication (wrong secrets, unknown keys), read-only keys (every
-//! read allowed, every write forbidden, unsupported ones included) and tenancy (a foreign
+//! read allowed, every write forbidden) and tenancy (a foreign
 //! tenant's account is indistinguishable from a missing one), first operation by operation,
 //! then table-driven over every served operation.
 
@@ -9,7 +9,9 @@ use std::future::Future;
 use aws_sdk_chime::Client;
 use aws_sdk_chime::config::http::HttpResponse;
 use aws_sdk_chime::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_chime::types::{Account, AccountSettings, License, User, UserType};
+use aws_sdk_chime::types::{
+    Account, AccountSettings, License, SigninDelegateGroup, User, UserType,
+};
 use belfry::api::Op;
 
 use crate::common::*;
@@ -147,7 +149,7 @@ async fn read_only_key_reads_but_cannot_write() {
 }
 
 #[tokio::test]
-async fn read_only_key_is_forbidden_any_write_even_unsupported_ones() {
+async fn read_only_key_is_forbidden_every_write_of_settings_and_numbers() {
     let server = TestServer::start().await;
     let account = server.account("ReadOnly").await;
     let key = server.new_key(ROOT_AWS_ACCOUNT, true).await;
@@ -162,15 +164,24 @@ async fn read_only_key_is_forbidden_any_write_even_unsupported_ones() {
         FORBIDDEN,
         "PutRetentionSettings",
     );
-    // An unsupported read is still a BadRequest for a read-only key.
     expect_error(
         reader
-            .get_retention_settings()
-            .account_id(&account)
+            .delete_phone_number()
+            .phone_number_id("+12065550100")
             .send()
             .await,
-        BAD_REQUEST,
-        "GetRetentionSettings",
+        FORBIDDEN,
+        "DeletePhoneNumber",
+    );
+    // A read runs for a read-only key: the number is not in the inventory.
+    expect_error(
+        reader
+            .get_phone_number()
+            .phone_number_id("+12065550100")
+            .send()
+            .await,
+        NOT_FOUND,
+        "GetPhoneNumber",
     );
 }
 
@@ -304,8 +315,8 @@ async fn foreign_tenant_sees_not_found_like_a_missing_account() {
 // ---------------------------------------------------------------------------------------
 
 /// The operations of the table: every account and user operation Belfry serves, in the order
-/// of [`Op::ALL`]. These are the operations on `/accounts`, on an account, its settings or its
-/// users; of those, only the sign-in delegate groups are not served yet.
+/// of [`Op::ALL`]. These are the operations on `/accounts`, on an account (its sign-in
+/// delegate groups included), its settings or its users.
 fn table_ops() -> Vec<Op> {
     let ops: Vec<Op> = Op::ALL
         .into_iter()
@@ -316,15 +327,8 @@ fn table_ops() -> Vec<Op> {
                 || matches!(resource, Some("" | "/settings"))
                 || resource.is_some_and(|r| r.starts_with("/users"))
         })
-        .filter(|op| {
-            !matches!(
-                op,
-                Op::AssociateSigninDelegateGroupsWithAccount
-                    | Op::DisassociateSigninDelegateGroupsFromAccount
-            )
-        })
         .collect();
-    assert_eq!(ops.len(), 21, "the account and user operations: {ops:?}");
+    assert_eq!(ops.len(), 23, "the account and user operations: {ops:?}");
     ops
 }
 
@@ -381,6 +385,22 @@ async fn call(client: &Client, op: Op, t: &Target) -> WireOutcome {
                         .enable_dial_out(false)
                         .build(),
                 )
+                .send()
+                .await,
+        ),
+        Op::AssociateSigninDelegateGroupsWithAccount => wire_outcome(
+            client
+                .associate_signin_delegate_groups_with_account()
+                .account_id(a)
+                .signin_delegate_groups(SigninDelegateGroup::builder().group_name("New").build())
+                .send()
+                .await,
+        ),
+        Op::DisassociateSigninDelegateGroupsFromAccount => wire_outcome(
+            client
+                .disassociate_signin_delegate_groups_from_account()
+                .account_id(a)
+                .group_names(DELEGATE_GROUP)
                 .send()
                 .await,
         ),
@@ -512,13 +532,28 @@ async fn snapshot(client: &Client) -> Snapshot {
     }
 }
 
-/// An owner's account with a user holding a number and a suspended one, and an empty account.
+/// The sign-in delegate group the table's account starts with.
+const DELEGATE_GROUP: &str = "Existing";
+
+/// An owner's account with a sign-in delegate group, a user holding a number and a suspended
+/// one, and an empty account.
 async fn table_target(server: &TestServer) -> Target {
     let client = server.client();
     let account = create_account(&client, "Owned")
         .await
         .account_id()
         .to_string();
+    client
+        .associate_signin_delegate_groups_with_account()
+        .account_id(&account)
+        .signin_delegate_groups(
+            SigninDelegateGroup::builder()
+                .group_name(DELEGATE_GROUP)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AssociateSigninDelegateGroupsWithAccount");
     let empty_account = create_account(&client, "Empty")
         .await
         .account_id()
@@ -626,7 +661,7 @@ async fn foreign_tenants_get_not_found_from_every_account_operation() {
         .into_iter()
         .filter(|op| takes_account(*op))
         .collect();
-    assert_eq!(ops.len(), 19);
+    assert_eq!(ops.len(), 21);
     let mut wrong = Vec::new();
     for &op in &ops {
         let foreign = call(&stranger, op, &target).await;

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_chime::Client;
 use aws_sdk_chime::operation::RequestId;
 use aws_sdk_chime::operation::batch_unsuspend_user::BatchUnsuspendUserError;
 use aws_sdk_chime::operation::create_account::CreateAccountError;
@@ -27,17 +26,6 @@ use crate::common::*;
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-async fn get_account(client: &Client, account_id: &str) -> Account {
-    client
-        .get_account()
-        .account_id(account_id)
-        .send()
-        .await
-        .expect("GetAccount")
-        .account
-        .expect("Account")
-}
 
 /// The runs of digits in `message` once the ids are blanked out.
 fn numbers_in(message: &str, ids: &[&str]) -> Vec<String> {

@@ -16,9 +16,11 @@
 //!   account's inventory (list, get, update, delete, restore) and its tie to users.
 //! - `rooms`: rooms, memberships (alone and in batches), limits, message redaction, tenancy.
 //! - `bots`: bots, their events configurations, and the Mention event at a bot's endpoint.
+//! - `settings`: an AWS account's phone-number and global settings, an account's retention
+//!   settings and sign-in delegate groups, and CreateMeetingDialOut.
 //! - `access`: authentication, read-only keys and tenancy, operation by operation and
 //!   table-driven over every served operation.
-//! - `protocol`: request ids, the modeled status codes on the wire, unsupported operations.
+//! - `protocol`: request ids, the modeled status codes on the wire, authentication first.
 //!
 //! The harness (a server on a scratch store, clients, seeding, and the SDK calls and checks
 //! that several modules share) is `tests/common/mod.rs`.
@@ -35,6 +37,7 @@ mod phone_inventory;
 mod phone_numbers;
 mod protocol;
 mod rooms;
+mod settings;
 mod user_actions;
 mod user_settings;
 mod user_updates;

@@ -703,6 +703,18 @@ pub async fn create_account(client: &Client, name: &str) -> Account {
         .expect("Account")
 }
 
+/// GetAccount, which must succeed: the account.
+pub async fn get_account(client: &Client, account_id: &str) -> Account {
+    client
+        .get_account()
+        .account_id(account_id)
+        .send()
+        .await
+        .expect("GetAccount")
+        .account
+        .expect("Account")
+}
+
 /// CreateUser, which must succeed: the user.
 pub async fn create_user(client: &Client, account_id: &str, email: &str) -> SdkUser {
     client

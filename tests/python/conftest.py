@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from support import (
-    _AWS_ENV_PREFIXES, BACKEND, DATABASES, SERVERS, Banner, BelfryServer, Key, Store,
+    _AWS_ENV_PREFIXES, ADMIN_TOKEN, BACKEND, DATABASES, SERVERS, Banner, BelfryServer, Key, Store,
     aws_command, belfry_bin, chime_client, clean_aws_env, drop_database, drop_store, new_store,
     require_backend, start_server, unique,
 )
@@ -139,6 +139,19 @@ def read_only(belfry, tenant, make_client):
 def foreign(belfry, make_client):
     """A client of another tenant: a writable key of another fresh AWS account id."""
     return make_client(belfry.create_key())
+
+
+@pytest.fixture
+def admin_server(bin_path, tmp_path, fresh_store):
+    """A server with `--admin-token ADMIN_TOKEN` over this test's store (`support.admin`
+    calls its admin API); it must exit 0."""
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--admin-token", ADMIN_TOKEN])
+    yield server
+    code = server.stop()
+    if code != 0:
+        pytest.fail(f"belfry exited with {code} after SIGTERM, expected 0\n{server.logs(80)}",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -531,3 +531,52 @@ def expect_raw_error(resp: requests.Response, shape: str, status: int) -> dict:
     assert body["Code"] == ERROR_CODES[shape], body
     assert isinstance(body["Message"], str) and body["Message"], body
     return body
+
+
+#: The service errors a fault rule raises (`POST /_belfry/faults`) that the model declares for
+#: most operations, with the exception shape and status each answers with.
+SERVICE_FAULTS = {
+    "Throttled": ("ThrottledClientException", 429),
+    "ServiceUnavailable": ("ServiceUnavailableException", 503),
+    "ServiceFailure": ("ServiceFailureException", 500),
+    "Unauthorized": ("UnauthorizedClientException", 401),
+    "Forbidden": ("ForbiddenException", 403),
+}
+
+
+def check_faults_arrive_typed(client, admin, calls: dict) -> int:
+    """For each operation of `calls` (its model name: its boto3 arguments) and each fault of
+    SERVICE_FAULTS that its model declares, adds a fault rule through `admin(method, path,
+    body)` (an admin API call), checks that the call raises boto3's typed exception with its
+    wire shape, and removes the rule. Returns how many were checked."""
+    import botocore.session
+    from botocore import xform_name
+    from botocore.exceptions import ClientError
+
+    model = botocore.session.get_session().get_service_model("chime")
+    checked = 0
+    for op, kwargs in calls.items():
+        modeled = {e.name for e in model.operation_model(op).error_shapes}
+        for fault, (shape, status) in SERVICE_FAULTS.items():
+            if shape not in modeled:
+                continue
+            resp = admin("POST", "/_belfry/faults", {"operation": op, "error": fault})
+            assert resp.status_code == 201, resp.text
+            rule = resp.json()["id"]
+            with pytest.raises(ClientError) as e:
+                getattr(client, xform_name(op))(**kwargs)
+            assert isinstance(e.value, getattr(client.exceptions, shape)), (op, fault, e.value)
+            expect_error(e, shape, status)
+            assert admin("DELETE", f"/_belfry/faults/{rule}", None).status_code == 204
+            checked += 1
+    return checked
+
+
+#: The admin token of the servers the `admin_server` fixture starts.
+ADMIN_TOKEN = "admin-" + secrets.token_hex(12)
+
+
+def admin(server, method: str, path: str, body=None) -> requests.Response:
+    """An admin API call to `server` with `Authorization: Bearer ADMIN_TOKEN`."""
+    return requests.request(method, server.endpoint + path, json=body,
+                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)

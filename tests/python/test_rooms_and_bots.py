@@ -7,18 +7,14 @@ messages posted through the admin API (on servers of the test's own, with `--adm
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 
 from support import (
-    TIMESTAMP_RE, chime_client, email, expect_error, start_server, unique,
+    TIMESTAMP_RE, admin, check_faults_arrive_typed, chime_client, email, expect_error, unique,
 )
 
-#: The admin token of this module's own servers.
-ADMIN_TOKEN = "admin-" + secrets.token_hex(12)
 #: An account id of the right shape that no server has.
 UNKNOWN_ACCOUNT_ID = "00000000-0000-0000-0000-000000000000"
 #: A user or bot id that no account has.
@@ -444,24 +440,6 @@ def test_demo_account_has_three_rooms(demo_client, demo):
 
 # -- message redaction (through servers of the test's own, with the admin API) -----------------
 
-@pytest.fixture
-def admin_server(bin_path, tmp_path, fresh_store):
-    """A server with `--admin-token ADMIN_TOKEN` over this test's store; it must exit 0."""
-    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
-                          extra_args=["--admin-token", ADMIN_TOKEN])
-    yield server
-    code = server.stop()
-    if code != 0:
-        pytest.fail(f"belfry exited with {code} after SIGTERM, expected 0\n{server.logs(80)}",
-                    pytrace=False)
-
-
-def admin(server, method: str, path: str, body=None) -> requests.Response:
-    """An admin API call with `Authorization: Bearer ADMIN_TOKEN`."""
-    return requests.request(method, server.endpoint + path, json=body,
-                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
-
-
 def post_message(server, path: str, sender_id: str, content: str) -> dict:
     resp = admin(server, "POST", path, {"SenderId": sender_id, "Content": content})
     assert resp.status_code == 201, (resp.status_code, resp.text)
@@ -794,41 +772,11 @@ GROUP_CALLS = {
     "DeleteEventsConfiguration": {"BotId": UNKNOWN_MEMBER_ID},
 }
 
-#: Fault rule errors and the exception shape each answers with.
-FAULTS = {
-    "Throttled": ("ThrottledClientException", 429),
-    "ServiceUnavailable": ("ServiceUnavailableException", 503),
-    "ServiceFailure": ("ServiceFailureException", 500),
-    "Unauthorized": ("UnauthorizedClientException", 401),
-    "Forbidden": ("ForbiddenException", 403),
-}
-
-
 def test_every_modeled_service_error_arrives_typed(admin_server):
-    import botocore.session
-    from botocore import xform_name
-    from botocore.exceptions import ClientError
-
-    model = botocore.session.get_session().get_service_model("chime")
     client = chime_client(admin_server.endpoint, admin_server.create_key())
     acct = client.create_account(Name=unique("faults"))["Account"]["AccountId"]
-    checked = 0
-    for op, kwargs in GROUP_CALLS.items():
-        modeled = {e.name for e in model.operation_model(op).error_shapes}
-        for fault, (shape, status) in FAULTS.items():
-            if shape not in modeled:
-                continue
-            resp = admin(admin_server, "POST", "/_belfry/faults",
-                         {"operation": op, "error": fault})
-            assert resp.status_code == 201, resp.text
-            rule = resp.json()["id"]
-            call = getattr(client, xform_name(op))
-            with pytest.raises(ClientError) as e:
-                call(AccountId=acct, **kwargs)
-            assert isinstance(e.value, getattr(client.exceptions, shape)), (op, fault, e.value)
-            expect_error(e, shape, status)
-            assert admin(admin_server, "DELETE", f"/_belfry/faults/{rule}").status_code == 204
-            checked += 1
+    calls = {op: dict(kwargs, AccountId=acct) for op, kwargs in GROUP_CALLS.items()}
+    checked = check_faults_arrive_typed(client, lambda *call: admin(admin_server, *call), calls)
     # Throttled is not modeled for the three events-configuration operations.
     assert checked == 20 * 5 - 3
 
