@@ -8,13 +8,11 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 
-from support import TIMESTAMP_RE, chime_client, email, expect_error, start_server, unique
-# The admin server fixture, its token and the fault rules' exception shapes are the room and
-# bot tests' own.
-from test_rooms_and_bots import ADMIN_TOKEN, FAULTS, admin_server  # noqa: F401
-
+from support import (
+    TIMESTAMP_RE, admin, chime_client, check_faults_arrive_typed, email, expect_error,
+    start_server, unique,
+)
 
 
 def wait_for_order(client, order_id: str) -> dict:
@@ -236,32 +234,11 @@ CALLS = {
     "RestorePhoneNumber": {"PhoneNumberId": "+12065550100"},
 }
 
-def test_every_modeled_service_error_arrives_typed(admin_server):
-    import botocore.session
-    from botocore import xform_name
-    from botocore.exceptions import ClientError
 
-    model = botocore.session.get_session().get_service_model("chime")
+def test_every_modeled_service_error_arrives_typed(admin_server):
     client = chime_client(admin_server.endpoint, admin_server.create_key())
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    checked = 0
-    for op, kwargs in CALLS.items():
-        modeled = {e.name for e in model.operation_model(op).error_shapes}
-        for fault, (shape, status) in FAULTS.items():
-            assert shape in modeled, (op, shape)
-            resp = requests.post(f"{admin_server.endpoint}/_belfry/faults",
-                                 json={"operation": op, "error": fault}, headers=headers,
-                                 timeout=30)
-            assert resp.status_code == 201, resp.text
-            rule = resp.json()["id"]
-            with pytest.raises(ClientError) as e:
-                getattr(client, xform_name(op))(**kwargs)
-            assert isinstance(e.value, getattr(client.exceptions, shape)), (op, fault, e.value)
-            expect_error(e, shape, status)
-            resp = requests.delete(f"{admin_server.endpoint}/_belfry/faults/{rule}",
-                                   headers=headers, timeout=30)
-            assert resp.status_code == 204
-            checked += 1
+    checked = check_faults_arrive_typed(client, lambda *call: admin(admin_server, *call), CALLS)
+    # Every phone-number operation models all five.
     assert checked == 12 * 5
 
 
@@ -306,8 +283,7 @@ def test_reset_forgets_numbers_and_orders(admin_server):
                                              E164PhoneNumbers=["+12065550100"])
     wait_for_order(client, order["PhoneNumberOrder"]["PhoneNumberOrderId"])
     assert len(client.list_phone_numbers()["PhoneNumbers"]) == 1
-    resp = requests.post(f"{admin_server.endpoint}/_belfry/reset",
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    resp = admin(admin_server, "POST", "/_belfry/reset")
     assert resp.status_code == 204, resp.text
     assert client.list_phone_numbers()["PhoneNumbers"] == []
     assert client.list_phone_number_orders()["PhoneNumberOrders"] == []
