@@ -40,12 +40,12 @@ pub use bots::{Bot, BotPage, DEFAULT_BOT_DOMAIN, EventsConfiguration};
 pub use error::{Conflict, Limit, Missing, Rejection, StoreError};
 pub use import::{Import, ImportOutcome, ImportUser};
 pub use keys::AccessKey;
+pub use meetings::{DialOut, Meeting};
 pub use page_cache::ListKey;
 pub use phone_numbers::{
     Association, DELETION_QUEUE_MS, NumberChange, NumberFilter, OrderLine, OrderPage,
     OrderedNumber, PhoneNumber, PhoneNumberOrder, PhoneNumberPage,
 };
-pub use meetings::{DialOut, Meeting};
 pub use rooms::{
     BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,

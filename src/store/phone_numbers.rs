@@ -998,11 +998,12 @@ impl Store {
         order: &PhoneNumberOrder,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let holder: Option<String> =
-            sqlx::query_scalar("SELECT aws_account_id FROM phone_number_orders WHERE order_id = $1")
-                .bind(&order.order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT aws_account_id FROM phone_number_orders WHERE order_id = $1",
+        )
+        .bind(&order.order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if holder.as_deref().is_some_and(|h| h != owner) {
             return Err(StoreError::Conflict(Conflict::ForeignId));
         }

@@ -718,7 +718,11 @@ impl Store {
 
 impl Store {
     /// Reads one user of an account inside a transaction.
-    pub(super) async fn load_user(tx: &mut Tx, account_id: &str, user_id: &str) -> Result<Option<UserRecord>> {
+    pub(super) async fn load_user(
+        tx: &mut Tx,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>> {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND user_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -44,9 +44,7 @@ use crate::model::{
     CallingNameStatus, OrderedPhoneNumberStatus, PhoneNumberAssociationName,
     PhoneNumberOrderStatus, PhoneNumberProductType, PhoneNumberStatus, PhoneNumberType,
 };
-use crate::store::{
-    NumberFilter, OrderedNumber, PhoneNumber, PhoneNumberOrder, Store, StoreError,
-};
+use crate::store::{NumberFilter, OrderedNumber, PhoneNumber, PhoneNumberOrder, Store, StoreError};
 
 /// One line: a number or an order, under the member name its Get operation returns it in.
 #[derive(Deserialize)]
@@ -129,7 +127,12 @@ pub async fn export(
     let mut after: Option<String> = None;
     loop {
         let page = store
-            .list_phone_numbers(aws_account_id, &NumberFilter::default(), after.as_deref(), PAGE)
+            .list_phone_numbers(
+                aws_account_id,
+                &NumberFilter::default(),
+                after.as_deref(),
+                PAGE,
+            )
             .await?;
         for number in &page.numbers {
             write_line(out, "PhoneNumber", number_json(number))?;
@@ -254,8 +257,7 @@ fn number_of_record(r: NumberRecord) -> Result<PhoneNumber, String> {
         || user_id.is_some() != (status == PhoneNumberStatus::Assigned)
     {
         return Err(
-            "a number is Assigned exactly when it has an AccountId and a UserId association"
-                .into(),
+            "a number is Assigned exactly when it has an AccountId and a UserId association".into(),
         );
     }
     Ok(PhoneNumber {
