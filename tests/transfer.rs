@@ -435,15 +435,15 @@ fn belfry(args: &[String], stdin: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-#[tokio::test]
-async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
-    use aws_sdk_chime::types::{MembershipItem, RoomMembershipRole};
-
+/// A server with an account of these users (private users), to export from.
+async fn source_with_users(
+    name: &str,
+    emails: &[&str],
+) -> (TestServer, String, Vec<belfry::store::User>) {
     let source = TestServer::start().await;
-    let client = source.client();
-    let account = source.account("Rooms source").await;
-    let users: Vec<_> = ["ada@example.com", "bob@example.com", "cy@example.com"]
-        .into_iter()
+    let account = source.account(name).await;
+    let users: Vec<_> = emails
+        .iter()
         .map(|e| make_user(&account, e, belfry::model::UserType::PrivateUser))
         .collect();
     source
@@ -451,6 +451,19 @@ async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
         .insert_users(ROOT_AWS_ACCOUNT, &account, &users)
         .await
         .unwrap();
+    (source, account, users)
+}
+
+#[tokio::test]
+async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
+    use aws_sdk_chime::types::{MembershipItem, RoomMembershipRole};
+
+    let (source, account, users) = source_with_users(
+        "Rooms source",
+        &["ada@example.com", "bob@example.com", "cy@example.com"],
+    )
+    .await;
+    let client = source.client();
     let bot = client
         .create_bot()
         .account_id(&account)
@@ -668,18 +681,9 @@ async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
 async fn phone_numbers_and_orders_move_with_the_cli_exactly() {
     use aws_sdk_chime::types::PhoneNumberProductType;
 
-    let source = TestServer::start().await;
+    let (source, account, users) =
+        source_with_users("Numbers source", &["ada@example.com", "bob@example.com"]).await;
     let client = source.client();
-    let account = source.account("Numbers source").await;
-    let users: Vec<_> = ["ada@example.com", "bob@example.com"]
-        .into_iter()
-        .map(|e| make_user(&account, e, belfry::model::UserType::PrivateUser))
-        .collect();
-    source
-        .store
-        .insert_users(ROOT_AWS_ACCOUNT, &account, &users)
-        .await
-        .unwrap();
     let offered = client
         .search_available_phone_numbers()
         .area_code("206")

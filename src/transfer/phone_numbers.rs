@@ -109,10 +109,32 @@ struct OrderedRecord {
     status: String,
 }
 
-/// Writes one JSON line `{member: value}`.
-fn write_line(out: &mut impl Write, member: &str, value: serde_json::Value) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, &serde_json::json!({ member: value }))?;
-    out.write_all(b"\n")
+/// Writes every page `fetch` gives, from the first (`None`) to the one naming no next page,
+/// one JSON line `{member: json(item)}` per item. Returns how many lines were written.
+async fn write_pages<C, T, Fut>(
+    out: &mut impl Write,
+    member: &str,
+    mut fetch: impl FnMut(Option<C>) -> Fut,
+    json: fn(&T) -> serde_json::Value,
+) -> Result<u64, ExportError>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<C>), StoreError>>,
+{
+    let mut written = 0;
+    let mut after = None;
+    loop {
+        let (items, next) = fetch(after).await?;
+        for item in &items {
+            serde_json::to_writer(&mut *out, &serde_json::json!({ member: json(item) }))
+                .map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            written += 1;
+        }
+        match next {
+            Some(next) => after = Some(next),
+            None => return Ok(written),
+        }
+    }
 }
 
 /// Writes every number of the AWS account's inventory, then every order, one JSON line each.
@@ -123,42 +145,33 @@ pub async fn export(
     out: &mut impl Write,
 ) -> Result<u64, ExportError> {
     const PAGE: usize = 500;
-    let mut written = 0;
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_phone_numbers(
-                aws_account_id,
-                &NumberFilter::default(),
-                after.as_deref(),
-                PAGE,
-            )
-            .await?;
-        for number in &page.numbers {
-            write_line(out, "PhoneNumber", number_json(number))?;
-            written += 1;
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    let mut after = None;
-    loop {
-        let page = store
-            .list_phone_number_orders(aws_account_id, after, PAGE)
-            .await?;
-        for order in &page.orders {
-            write_line(out, "PhoneNumberOrder", order_json(order))?;
-            written += 1;
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let all = &NumberFilter::default();
+    let numbers = write_pages(
+        out,
+        "PhoneNumber",
+        |after: Option<String>| async move {
+            let page = store
+                .list_phone_numbers(aws_account_id, all, after.as_deref(), PAGE)
+                .await?;
+            Ok((page.numbers, page.next))
+        },
+        number_json,
+    )
+    .await?;
+    let orders = write_pages(
+        out,
+        "PhoneNumberOrder",
+        |after| async move {
+            let page = store
+                .list_phone_number_orders(aws_account_id, after, PAGE)
+                .await?;
+            Ok((page.orders, page.next))
+        },
+        order_json,
+    )
+    .await?;
     out.flush()?;
-    Ok(written)
+    Ok(numbers + orders)
 }
 
 /// Reads JSON Lines of numbers and orders into the AWS account's inventory; every line is its
