@@ -211,6 +211,16 @@ fn wire<T>(
     parse(text).ok_or_else(|| format!("{member} {text:?} is not one of {}", choices()))
 }
 
+/// A record's `ProductType` (numbers and orders both have one).
+fn product_type(text: &str) -> Result<PhoneNumberProductType, String> {
+    wire(
+        "ProductType",
+        text,
+        PhoneNumberProductType::parse,
+        PhoneNumberProductType::choices,
+    )
+}
+
 /// The number of a record: one E.164 number as both ids; associated with a user (both an
 /// `AccountId` and a `UserId` association, since the same time) exactly when `Assigned`; a
 /// `DeletionTimestamp` exactly when `DeleteInProgress`.
@@ -282,12 +292,7 @@ fn number_of_record(r: NumberRecord) -> Result<PhoneNumber, String> {
             PhoneNumberType::parse,
             PhoneNumberType::choices,
         )?,
-        product_type: wire(
-            "ProductType",
-            &r.product_type,
-            PhoneNumberProductType::parse,
-            PhoneNumberProductType::choices,
-        )?,
+        product_type: product_type(&r.product_type)?,
         status,
         calling_name: r.calling_name,
         calling_name_status: wire(
@@ -331,12 +336,7 @@ fn order_of_record(r: OrderRecord) -> Result<PhoneNumberOrder, String> {
         .collect::<Result<Vec<_>, String>>()?;
     Ok(PhoneNumberOrder {
         order_id: r.phone_number_order_id,
-        product_type: wire(
-            "ProductType",
-            &r.product_type,
-            PhoneNumberProductType::parse,
-            PhoneNumberProductType::choices,
-        )?,
+        product_type: product_type(&r.product_type)?,
         status: wire(
             "Status",
             &r.status,
