@@ -798,7 +798,7 @@ async fn phone_numbers_and_orders_move_with_the_cli_exactly() {
     assert_eq!(held, [offered[0].as_str()], "ListUsers' ready JSON agrees");
 
     // Refused lines: a user of no account of the AWS account; a user who holds a number
-    // already; the wrong shape. Each with its line number and reason.
+    // already; the wrong shape; a held number, unassigned. Each with its line number and reason.
     let line = |number: &str, user: &str| {
         format!(
             r#"{{"PhoneNumber":{{"PhoneNumberId":"{number}","E164PhoneNumber":"{number}","Country":"US","Type":"Local","ProductType":"BusinessCalling","Status":"Assigned","Associations":[{{"Name":"AccountId","Value":"{fresh}","AssociatedTimestamp":"2020-01-01T00:00:00.000Z"}},{{"Name":"UserId","Value":"{user}","AssociatedTimestamp":"2020-01-01T00:00:00.000Z"}}],"CallingNameStatus":"Unassigned","CreatedTimestamp":"2020-01-01T00:00:00.000Z","UpdatedTimestamp":"2020-01-01T00:00:00.000Z"}}}}"#
@@ -808,6 +808,10 @@ async fn phone_numbers_and_orders_move_with_the_cli_exactly() {
         line("+12065559990", &uuid::Uuid::new_v4().to_string()),
         line("+12065559991", &users[0].user_id),
         r#"{"PhoneNumber":{"PhoneNumberId":"+1"}}"#.to_string(),
+        format!(
+            r#"{{"PhoneNumber":{{"PhoneNumberId":"{0}","E164PhoneNumber":"{0}","Country":"US","Type":"Local","ProductType":"BusinessCalling","Status":"Unassigned","CallingNameStatus":"Unassigned","CreatedTimestamp":"2020-01-01T00:00:00.000Z","UpdatedTimestamp":"2020-01-01T00:00:00.000Z"}}}}"#,
+            offered[0]
+        ),
     ]
     .join("\n");
     let summary = belfry::transfer::phone_numbers::import(
@@ -817,7 +821,7 @@ async fn phone_numbers_and_orders_move_with_the_cli_exactly() {
     )
     .await
     .unwrap();
-    assert_eq!((summary.created, summary.bad_count), (0, 3));
+    assert_eq!((summary.created, summary.bad_count), (0, 4));
     let reasons: Vec<_> = summary.bad.iter().map(|(n, r)| (*n, r.as_str())).collect();
     assert!(
         reasons[0]
@@ -828,6 +832,9 @@ async fn phone_numbers_and_orders_move_with_the_cli_exactly() {
     assert!(reasons[1].1.contains("holds +"), "{reasons:?}");
     assert_eq!((reasons[0].0, reasons[1].0, reasons[2].0), (1, 2, 3));
     assert!(reasons[2].1.contains("invalid JSON"), "{reasons:?}");
+    // A number of the inventory that a user holds is not taken from them by a line naming
+    // no user (one naming its holder replaces it: the round trip above).
+    assert!(reasons[3].1.contains("held by user"), "{reasons:?}");
 }
 
 #[test]

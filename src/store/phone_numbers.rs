@@ -958,9 +958,11 @@ impl Store {
                 calling_name_status = excluded.calling_name_status,
                 account_id = excluded.account_id, user_id = excluded.user_id,
                 associated_ms = excluded.associated_ms, created_ms = excluded.created_ms,
-                updated_ms = excluded.updated_ms, deletion_ms = excluded.deletion_ms"
+                updated_ms = excluded.updated_ms, deletion_ms = excluded.deletion_ms
+             WHERE phone_numbers.user_id IS NULL OR phone_numbers.user_id = excluded.user_id"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        // The `WHERE` holds against an association that committed since the check above.
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner)
             .bind(&number.e164)
             .bind(&number.country)
@@ -978,6 +980,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(Conflict::PhoneNumber));
+        }
         if let Some(mut record) = user
             && record.user.primary_provisioned_number.as_deref() != Some(number.e164.as_str())
         {
