@@ -435,15 +435,15 @@ fn belfry(args: &[String], stdin: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-#[tokio::test]
-async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
-    use aws_sdk_chime::types::{MembershipItem, RoomMembershipRole};
-
+/// A server with an account of these users (private users), to export from.
+async fn source_with_users(
+    name: &str,
+    emails: &[&str],
+) -> (TestServer, String, Vec<belfry::store::User>) {
     let source = TestServer::start().await;
-    let client = source.client();
-    let account = source.account("Rooms source").await;
-    let users: Vec<_> = ["ada@example.com", "bob@example.com", "cy@example.com"]
-        .into_iter()
+    let account = source.account(name).await;
+    let users: Vec<_> = emails
+        .iter()
         .map(|e| make_user(&account, e, belfry::model::UserType::PrivateUser))
         .collect();
     source
@@ -451,6 +451,19 @@ async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
         .insert_users(ROOT_AWS_ACCOUNT, &account, &users)
         .await
         .unwrap();
+    (source, account, users)
+}
+
+#[tokio::test]
+async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
+    use aws_sdk_chime::types::{MembershipItem, RoomMembershipRole};
+
+    let (source, account, users) = source_with_users(
+        "Rooms source",
+        &["ada@example.com", "bob@example.com", "cy@example.com"],
+    )
+    .await;
+    let client = source.client();
     let bot = client
         .create_bot()
         .account_id(&account)
@@ -662,4 +675,213 @@ async fn rooms_and_bots_move_with_the_cli_ids_and_all() {
     assert_eq!(summary.created, 0);
     assert_eq!(summary.bad_count, 1);
     assert!(summary.bad[0].1.contains("not found"), "{:?}", summary.bad);
+}
+
+#[tokio::test]
+async fn phone_numbers_and_orders_move_with_the_cli_exactly() {
+    use aws_sdk_chime::types::PhoneNumberProductType;
+
+    let (source, account, users) =
+        source_with_users("Numbers source", &["ada@example.com", "bob@example.com"]).await;
+    let client = source.client();
+    let offered = client
+        .search_available_phone_numbers()
+        .area_code("206")
+        .max_results(3)
+        .send()
+        .await
+        .unwrap()
+        .e164_phone_numbers()
+        .to_vec();
+    assert_eq!(offered.len(), 3);
+    client
+        .create_phone_number_order()
+        .product_type(PhoneNumberProductType::BusinessCalling)
+        .set_e164_phone_numbers(Some(offered.clone()))
+        .send()
+        .await
+        .unwrap();
+    // A second order for a number the account holds by then: Failed.
+    client
+        .create_phone_number_order()
+        .product_type(PhoneNumberProductType::BusinessCalling)
+        .e164_phone_numbers(&offered[0])
+        .send()
+        .await
+        .unwrap();
+    client
+        .associate_phone_number_with_user()
+        .account_id(&account)
+        .user_id(&users[0].user_id)
+        .e164_phone_number(&offered[0])
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_phone_number()
+        .phone_number_id(&offered[1])
+        .calling_name("Front Desk")
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_phone_number()
+        .phone_number_id(&offered[2])
+        .send()
+        .await
+        .unwrap();
+
+    let target = TestServer::start().await;
+    let fresh = target.account("Numbers target").await;
+    let from = store_args(source.location());
+    let to = store_args(target.location());
+    let with = |verb: &str, id: &[&str], store: &[String]| -> Vec<String> {
+        let mut args: Vec<String> = [verb].iter().chain(id).map(|s| s.to_string()).collect();
+        args.extend(store.iter().cloned());
+        if verb == "import" {
+            args.push("-".into());
+        }
+        args
+    };
+    let users_of = |a: &str| ["--account-id".to_string(), a.to_string()];
+    let numbers_of = [
+        "--resource",
+        "phone-numbers",
+        "--aws-account-id",
+        ROOT_AWS_ACCOUNT,
+    ];
+    // Users first: a number's user must be there.
+    let exported = belfry(
+        &with(
+            "export",
+            &[],
+            &[users_of(&account).to_vec(), from.clone()].concat(),
+        ),
+        b"",
+    );
+    belfry(
+        &with(
+            "import",
+            &[],
+            &[users_of(&fresh).to_vec(), to.clone()].concat(),
+        ),
+        &exported,
+    );
+    let numbers = belfry(&with("export", &numbers_of, &from), b"");
+    let text = String::from_utf8(numbers.clone()).unwrap();
+    assert_eq!(text.lines().count(), 5, "3 numbers and 2 orders: {text}");
+    belfry(&with("import", &numbers_of, &to), &numbers);
+
+    // The same lines come back out, but for the account the user is in now.
+    let again = belfry(&with("export", &numbers_of, &to), b"");
+    assert_eq!(
+        String::from_utf8(again).unwrap(),
+        text.replace(&account, &fresh)
+    );
+    let theirs = target.client();
+    let ada = theirs
+        .get_user()
+        .account_id(&fresh)
+        .user_id(&users[0].user_id)
+        .send()
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    assert_eq!(ada.primary_provisioned_number(), Some(offered[0].as_str()));
+    let listed = theirs.list_users().account_id(&fresh).send().await.unwrap();
+    let held: Vec<_> = listed
+        .users()
+        .iter()
+        .filter_map(|u| u.primary_provisioned_number())
+        .collect();
+    assert_eq!(held, [offered[0].as_str()], "ListUsers' ready JSON agrees");
+
+    // Refused lines: a user of no account of the AWS account; a user who holds a number
+    // already; the wrong shape; a held number, unassigned. Each with its line number and reason.
+    let line = |number: &str, user: &str| {
+        format!(
+            r#"{{"PhoneNumber":{{"PhoneNumberId":"{number}","E164PhoneNumber":"{number}","Country":"US","Type":"Local","ProductType":"BusinessCalling","Status":"Assigned","Associations":[{{"Name":"AccountId","Value":"{fresh}","AssociatedTimestamp":"2020-01-01T00:00:00.000Z"}},{{"Name":"UserId","Value":"{user}","AssociatedTimestamp":"2020-01-01T00:00:00.000Z"}}],"CallingNameStatus":"Unassigned","CreatedTimestamp":"2020-01-01T00:00:00.000Z","UpdatedTimestamp":"2020-01-01T00:00:00.000Z"}}}}"#
+        )
+    };
+    let bad = [
+        line("+12065559990", &uuid::Uuid::new_v4().to_string()),
+        line("+12065559991", &users[0].user_id),
+        r#"{"PhoneNumber":{"PhoneNumberId":"+1"}}"#.to_string(),
+        format!(
+            r#"{{"PhoneNumber":{{"PhoneNumberId":"{0}","E164PhoneNumber":"{0}","Country":"US","Type":"Local","ProductType":"BusinessCalling","Status":"Unassigned","CallingNameStatus":"Unassigned","CreatedTimestamp":"2020-01-01T00:00:00.000Z","UpdatedTimestamp":"2020-01-01T00:00:00.000Z"}}}}"#,
+            offered[0]
+        ),
+    ]
+    .join("\n");
+    let summary = belfry::transfer::phone_numbers::import(
+        &target.store,
+        ROOT_AWS_ACCOUNT,
+        Cursor::new(bad.into_bytes()),
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.created, summary.bad_count), (0, 4));
+    let reasons: Vec<_> = summary.bad.iter().map(|(n, r)| (*n, r.as_str())).collect();
+    assert!(
+        reasons[0]
+            .1
+            .contains("in none of the AWS account's accounts"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].1.contains("holds +"), "{reasons:?}");
+    assert_eq!((reasons[0].0, reasons[1].0, reasons[2].0), (1, 2, 3));
+    assert!(reasons[2].1.contains("invalid JSON"), "{reasons:?}");
+    // A number of the inventory that a user holds is not taken from them by a line naming
+    // no user (one naming its holder replaces it: the round trip above).
+    assert!(reasons[3].1.contains("held by user"), "{reasons:?}");
+}
+
+#[test]
+fn phone_numbers_take_the_aws_account_id_and_only_they_do() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_belfry"))
+            .args(args)
+            .output()
+            .expect("belfry runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (args, says) in [
+        (
+            &["export", "--resource", "phone-numbers", "--account-id", "x"][..],
+            "--account-id does not apply",
+        ),
+        (
+            &["import", "--resource", "phone-numbers", "-"][..],
+            "requires --aws-account-id",
+        ),
+        (
+            &[
+                "export",
+                "--resource",
+                "rooms",
+                "--aws-account-id",
+                "123456789012",
+            ][..],
+            "applies to --resource phone-numbers only",
+        ),
+        (
+            &[
+                "export",
+                "--resource",
+                "phone-numbers",
+                "--aws-account-id",
+                "1234",
+            ][..],
+            "12 digits",
+        ),
+        (&["export"][..], "--account-id is required"),
+    ] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }

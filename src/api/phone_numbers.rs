@@ -48,7 +48,7 @@ fn number_id(id: &str) -> String {
 }
 
 /// The `PhoneNumber` structure as JSON.
-fn number_json(n: &PhoneNumber) -> serde_json::Value {
+pub fn number_json(n: &PhoneNumber) -> serde_json::Value {
     let toll_free = n.number_type == PhoneNumberType::TollFree;
     let mut associations = Vec::new();
     if let (Some(account_id), Some(user_id)) = (&n.account_id, &n.user_id) {
@@ -90,7 +90,7 @@ fn number_json(n: &PhoneNumber) -> serde_json::Value {
 }
 
 /// The `PhoneNumberOrder` structure as JSON.
-fn order_json(o: &PhoneNumberOrder) -> serde_json::Value {
+pub fn order_json(o: &PhoneNumberOrder) -> serde_json::Value {
     let numbers: Vec<serde_json::Value> = o
         .numbers
         .iter()

@@ -130,6 +130,21 @@ pub async fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // Which account id a transfer takes depends on --resource: a usage error like clap's own.
+    let ids = match &cli.command {
+        Command::Import(args) => Some(("import", args.check_ids())),
+        Command::Export(args) => Some(("export", args.check_ids())),
+        _ => None,
+    };
+    if let Some((name, Err(message))) = ids {
+        let mut command = Cli::command();
+        command.build();
+        command
+            .find_subcommand_mut(name)
+            .expect("the subcommand")
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     let result = match cli.command {
         Command::Serve(mut args) => {
             let serve_matches = matches.subcommand_matches("serve").expect("serve matched");

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{AnyError, StoreArgs};
+use super::{AnyError, StoreArgs, check_aws_account_id};
 use crate::store::{PoolSettings, Store};
 use crate::transfer::rooms::Resource;
 use crate::transfer::{Format, ImportOptions, ImportSummary};
@@ -39,15 +39,63 @@ enum ResourceArg {
     Rooms,
     /// Bots with their events configurations, as JSON Lines.
     Bots,
+    /// The AWS account's phone-number inventory and orders, as JSON Lines (takes
+    /// --aws-account-id, not --account-id; users holding numbers must be imported first).
+    PhoneNumbers,
 }
 
 impl ResourceArg {
     fn of_rooms_module(self) -> Option<Resource> {
         match self {
-            ResourceArg::Users => None,
+            ResourceArg::Users | ResourceArg::PhoneNumbers => None,
             ResourceArg::Rooms => Some(Resource::Rooms),
             ResourceArg::Bots => Some(Resource::Bots),
         }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ResourceArg::Users => "users",
+            ResourceArg::Rooms => "rooms",
+            ResourceArg::Bots => "bots",
+            ResourceArg::PhoneNumbers => "phone numbers and orders",
+        }
+    }
+}
+
+/// `--aws-account-id`: 12 digits.
+fn aws_account_id(text: &str) -> Result<String, String> {
+    check_aws_account_id(text).map(|()| text.to_string())
+}
+
+/// Which of `--account-id` and `--aws-account-id` the resource takes: phone numbers and
+/// orders belong to the AWS account and take `--aws-account-id` (required), the rest take
+/// `--account-id` (`required` says whether it must be there). Checked after parsing, since clap
+/// cannot make one argument conflict with one value of another; the caller reports it as a
+/// usage error.
+fn check_ids(
+    resource: ResourceArg,
+    account_id: Option<&str>,
+    aws_account_id: Option<&str>,
+    required: bool,
+) -> Result<(), String> {
+    let phone = resource == ResourceArg::PhoneNumbers;
+    match (phone, account_id.is_some(), aws_account_id.is_some()) {
+        (true, true, _) => Err(
+            "--account-id does not apply to --resource phone-numbers: numbers and orders belong \
+             to the AWS account; give --aws-account-id"
+                .into(),
+        ),
+        (true, false, false) => Err("--resource phone-numbers requires --aws-account-id".into()),
+        (false, _, true) => Err(format!(
+            "--aws-account-id applies to --resource phone-numbers only, not to {}",
+            resource.name()
+        )),
+        (false, false, false) if required => Err(format!(
+            "--account-id is required to export {}",
+            resource.name()
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -55,8 +103,12 @@ impl ResourceArg {
 pub struct ImportArgs {
     /// The account every user goes to; without it, each record's AccountId names its account
     /// (rooms and bots always need it).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "aws_account_id")]
     account_id: Option<String>,
+    /// The AWS account whose phone-number inventory and orders the file holds (12 digits; for
+    /// --resource phone-numbers, which requires it).
+    #[arg(long, value_parser = aws_account_id)]
+    aws_account_id: Option<String>,
     /// What the file holds.
     #[arg(long, value_enum, default_value_t = ResourceArg::Users)]
     resource: ResourceArg,
@@ -84,8 +136,12 @@ pub struct ImportArgs {
 #[derive(Args)]
 pub struct ExportArgs {
     /// The account whose users (or rooms, or bots) to write.
-    #[arg(long)]
-    account_id: String,
+    #[arg(long, conflicts_with = "aws_account_id")]
+    account_id: Option<String>,
+    /// The AWS account whose phone-number inventory and orders to write (12 digits; for
+    /// --resource phone-numbers, which requires it).
+    #[arg(long, value_parser = aws_account_id)]
+    aws_account_id: Option<String>,
     /// What to write.
     #[arg(long, value_enum, default_value_t = ResourceArg::Users)]
     resource: ResourceArg,
@@ -121,7 +177,34 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
     }
 }
 
+impl ImportArgs {
+    /// Whether the ids given suit the resource (see [`check_ids`]).
+    pub fn check_ids(&self) -> Result<(), String> {
+        check_ids(
+            self.resource,
+            self.account_id.as_deref(),
+            self.aws_account_id.as_deref(),
+            false,
+        )
+    }
+}
+
+impl ExportArgs {
+    /// Whether the ids given suit the resource (see [`check_ids`]).
+    pub fn check_ids(&self) -> Result<(), String> {
+        check_ids(
+            self.resource,
+            self.account_id.as_deref(),
+            self.aws_account_id.as_deref(),
+            true,
+        )
+    }
+}
+
 pub async fn import(args: ImportArgs) -> Result<(), AnyError> {
+    if let Some(aws_account_id) = args.aws_account_id.clone() {
+        return import_phone_numbers(args, &aws_account_id).await;
+    }
     if let Some(resource) = args.resource.of_rooms_module() {
         return import_rooms_or_bots(args, resource).await;
     }
@@ -186,8 +269,28 @@ async fn import_rooms_or_bots(args: ImportArgs, resource: Resource) -> Result<()
         .account_id
         .as_deref()
         .ok_or("--account-id is required to import rooms or bots")?;
+    let input = json_lines_input(&args)?;
+    let store = args.store.open().await?;
+    let started = std::time::Instant::now();
+    let result = crate::transfer::rooms::import(&store, account_id, resource, input).await;
+    store.close().await;
+    report_lines(&result?, args.resource, started)
+}
+
+/// `belfry import --resource phone-numbers`: JSON Lines into one AWS account's inventory.
+async fn import_phone_numbers(args: ImportArgs, aws_account_id: &str) -> Result<(), AnyError> {
+    let input = json_lines_input(&args)?;
+    let store = args.store.open().await?;
+    let started = std::time::Instant::now();
+    let result = crate::transfer::phone_numbers::import(&store, aws_account_id, input).await;
+    store.close().await;
+    report_lines(&result?, args.resource, started)
+}
+
+/// The JSON Lines file (or stdin) of a rooms, bots or phone-numbers import.
+fn json_lines_input(args: &ImportArgs) -> Result<impl std::io::BufRead, AnyError> {
     if args.format == Some(FileFormat::Csv) {
-        return Err("rooms and bots are imported from JSON Lines only".into());
+        return Err(format!("{} are imported from JSON Lines only", args.resource.name()).into());
     }
     let input: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
         Box::new(std::io::stdin())
@@ -196,21 +299,16 @@ async fn import_rooms_or_bots(args: ImportArgs, resource: Resource) -> Result<()
             std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?,
         )
     };
-    let store = args.store.open().await?;
-    let started = std::time::Instant::now();
-    let result = crate::transfer::rooms::import(
-        &store,
-        account_id,
-        resource,
-        std::io::BufReader::new(input),
-    )
-    .await;
-    store.close().await;
-    let summary = result?;
-    let what = match resource {
-        Resource::Rooms => "rooms",
-        Resource::Bots => "bots",
-    };
+    Ok(std::io::BufReader::new(input))
+}
+
+/// Prints a JSON Lines import's bad lines and its summary; fails if any line was not imported.
+fn report_lines(
+    summary: &ImportSummary,
+    resource: ResourceArg,
+    started: std::time::Instant,
+) -> Result<(), AnyError> {
+    let what = resource.name();
     for (line, reason) in &summary.bad {
         eprintln!("line {line}: {reason}");
     }
@@ -269,29 +367,32 @@ fn report(summary: &ImportSummary, secs: f64) -> Result<(), AnyError> {
 
 pub async fn export(args: ExportArgs) -> Result<(), AnyError> {
     let resource = args.resource.of_rooms_module();
-    if resource.is_some() && args.format == FileFormat::Csv {
-        return Err("rooms and bots are exported as JSON Lines only".into());
+    if args.resource != ResourceArg::Users && args.format == FileFormat::Csv {
+        return Err(format!("{} are exported as JSON Lines only", args.resource.name()).into());
     }
+    let owner = match (&args.aws_account_id, &args.account_id) {
+        (Some(aws), _) => format!("AWS account {aws}"),
+        (None, Some(account)) => format!("account {account}"),
+        (None, None) => return Err(args.check_ids().unwrap_err().into()),
+    };
     let store = args.store.open().await?;
     let started = std::time::Instant::now();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = match resource {
-        Some(resource) => {
-            crate::transfer::rooms::export(&store, &args.account_id, resource, &mut out).await
+    let account_id = args.account_id.as_deref().unwrap_or_default();
+    let written = match (&args.aws_account_id, resource) {
+        (Some(aws), _) => crate::transfer::phone_numbers::export(&store, aws, &mut out).await,
+        (None, Some(resource)) => {
+            crate::transfer::rooms::export(&store, account_id, resource, &mut out).await
         }
-        None => {
-            crate::transfer::export(&store, &args.account_id, args.format.into(), &mut out).await
+        (None, None) => {
+            crate::transfer::export(&store, account_id, args.format.into(), &mut out).await
         }
     };
     drop(out);
     store.close().await;
-    let written = written.map_err(|e| format!("export of account {}: {e}", args.account_id))?;
+    let written = written.map_err(|e| format!("export of {owner}: {e}"))?;
     let secs = started.elapsed().as_secs_f64();
-    let what = match args.resource {
-        ResourceArg::Users => "users",
-        ResourceArg::Rooms => "rooms",
-        ResourceArg::Bots => "bots",
-    };
+    let what = args.resource.name();
     eprintln!(
         "exported {written} {what} in {secs:.2} s ({:.0} {what}/s)",
         written as f64 / secs.max(1e-9)

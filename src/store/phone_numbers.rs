@@ -879,6 +879,181 @@ impl Store {
     }
 }
 
+/// `belfry import --resource phone-numbers`: numbers and orders written back as an export gave
+/// them, ids, statuses and timestamps kept. A refusal is [`StoreError::Refused`] with its reason
+/// (line 0: the caller knows the line).
+impl Store {
+    /// Writes `number` into the owner's inventory as it is. A number already there is replaced,
+    /// unless a user holds it whom `number` does not name. A number assigned to a user
+    /// (`number.user_id`) needs that user in one of the owner's accounts (its association then
+    /// names the account the user is in now) holding no other number; the user's
+    /// PrimaryProvisionedNumber becomes the number, in its ready JSON too, as
+    /// AssociatePhoneNumberWithUser keeps it.
+    pub async fn restore_inventory_number(&self, owner: &str, number: &PhoneNumber) -> Result<()> {
+        let refused = |reason: String| StoreError::Refused(0, reason);
+        let mut number = number.clone();
+        let mut tx = self.begin_write().await?;
+        let mut user = None;
+        if let Some(user_id) = number.user_id.clone() {
+            let account_id: Option<String> = sqlx::query_scalar(
+                "SELECT u.account_id FROM users u JOIN accounts a ON a.account_id = u.account_id
+                 WHERE u.user_id = $1 AND a.aws_account_id = $2",
+            )
+            .bind(&user_id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let account_id = account_id.ok_or_else(|| {
+                refused(format!(
+                    "user {user_id} is in none of the AWS account's accounts"
+                ))
+            })?;
+            self.lock_account(&mut tx, owner, &account_id).await?;
+            let record = Self::load_user(&mut tx, &account_id, &user_id)
+                .await?
+                .ok_or_else(|| StoreError::no_user(&account_id, &user_id))?;
+            let other: Option<String> = sqlx::query_scalar(
+                "SELECT e164 FROM phone_numbers WHERE user_id = $1
+                    AND NOT (aws_account_id = $2 AND e164 = $3)",
+            )
+            .bind(&user_id)
+            .bind(owner)
+            .bind(&number.e164)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let other = other.or_else(|| {
+                record
+                    .user
+                    .primary_provisioned_number
+                    .clone()
+                    .filter(|held| *held != number.e164)
+            });
+            if let Some(other) = other {
+                return Err(refused(format!("user {user_id} holds {other} already")));
+            }
+            number.account_id = Some(account_id);
+            user = Some(record);
+        }
+        let holder: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT user_id FROM phone_numbers WHERE aws_account_id = $1 AND e164 = $2",
+        )
+        .bind(owner)
+        .bind(&number.e164)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(Some(holder)) = holder
+            && number.user_id.as_deref() != Some(holder.as_str())
+        {
+            return Err(refused(format!(
+                "{} is in the inventory already, held by user {holder}",
+                number.e164
+            )));
+        }
+        let sql = format!(
+            "INSERT INTO phone_numbers (aws_account_id, {NUMBER_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (aws_account_id, e164) DO UPDATE SET country = excluded.country,
+                number_type = excluded.number_type, product_type = excluded.product_type,
+                status = excluded.status, calling_name = excluded.calling_name,
+                calling_name_status = excluded.calling_name_status,
+                account_id = excluded.account_id, user_id = excluded.user_id,
+                associated_ms = excluded.associated_ms, created_ms = excluded.created_ms,
+                updated_ms = excluded.updated_ms, deletion_ms = excluded.deletion_ms
+             WHERE phone_numbers.user_id IS NULL OR phone_numbers.user_id = excluded.user_id"
+        );
+        // The `WHERE` holds against an association that committed since the check above.
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(&number.e164)
+            .bind(&number.country)
+            .bind(number.number_type.as_str())
+            .bind(number.product_type.as_str())
+            .bind(number.status.as_str())
+            .bind(number.calling_name.as_deref())
+            .bind(number.calling_name_status.as_str())
+            .bind(number.account_id.as_deref())
+            .bind(number.user_id.as_deref())
+            .bind(number.associated_ms)
+            .bind(number.created_ms)
+            .bind(number.updated_ms)
+            .bind(number.deletion_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::from(e).duplicate_is(Conflict::PhoneNumber))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(Conflict::PhoneNumber));
+        }
+        if let Some(mut record) = user
+            && record.user.primary_provisioned_number.as_deref() != Some(number.e164.as_str())
+        {
+            record.user.primary_provisioned_number = Some(number.e164.clone());
+            Self::save_user(&mut tx, &record).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes `order` as it is; an order of the owner with its id is replaced, one of another
+    /// AWS account is [`Conflict::ForeignId`]. Each ordered number's country and type are the
+    /// carrier's classification of it (an order shows neither); a `Processing` order is
+    /// processed [`Store::with_order_processing`] after its creation, as a new one is.
+    pub async fn restore_phone_number_order(
+        &self,
+        owner: &str,
+        order: &PhoneNumberOrder,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT aws_account_id FROM phone_number_orders WHERE order_id = $1",
+        )
+        .bind(&order.order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if holder.as_deref().is_some_and(|h| h != owner) {
+            return Err(StoreError::Conflict(Conflict::ForeignId));
+        }
+        sqlx::query("DELETE FROM phone_number_order_numbers WHERE order_id = $1")
+            .bind(&order.order_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO phone_number_orders (order_id, aws_account_id, product_type, status,
+                created_ms, updated_ms, ready_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (order_id) DO UPDATE SET product_type = excluded.product_type,
+                status = excluded.status, created_ms = excluded.created_ms,
+                updated_ms = excluded.updated_ms, ready_ms = excluded.ready_ms",
+        )
+        .bind(&order.order_id)
+        .bind(owner)
+        .bind(order.product_type.as_str())
+        .bind(order.status.as_str())
+        .bind(order.created_ms)
+        .bind(order.updated_ms)
+        .bind(order.created_ms.saturating_add(self.order_processing_ms))
+        .execute(&mut *tx)
+        .await?;
+        for (seq, n) in order.numbers.iter().enumerate() {
+            let (country, number_type) = crate::carrier::classify_held(&n.e164);
+            sqlx::query(
+                "INSERT INTO phone_number_order_numbers (order_id, seq, e164, country,
+                    number_type, status)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&order.order_id)
+            .bind(seq as i64)
+            .bind(&n.e164)
+            .bind(country)
+            .bind(number_type.as_str())
+            .bind(n.status.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

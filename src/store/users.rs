@@ -718,7 +718,11 @@ impl Store {
 
 impl Store {
     /// Reads one user of an account inside a transaction.
-    async fn load_user(tx: &mut Tx, account_id: &str, user_id: &str) -> Result<Option<UserRecord>> {
+    pub(super) async fn load_user(
+        tx: &mut Tx,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>> {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND user_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -731,7 +735,7 @@ impl Store {
 
     /// Writes a user's mutable columns back, with its JSON rendered anew, so that GetUser and
     /// every later ListUsers page see the change at once.
-    async fn save_user(tx: &mut Tx, record: &UserRecord) -> Result<()> {
+    pub(super) async fn save_user(tx: &mut Tx, record: &UserRecord) -> Result<()> {
         let user = &record.user;
         let alexa = user.alexa.as_ref();
         sqlx::query(

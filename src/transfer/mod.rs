@@ -11,8 +11,10 @@
 //! Only `PrimaryEmail` is required. Every field is checked as the service model bounds it; a bad
 //! record is reported with its line number and reason.
 //!
-//! An account's rooms and bots move as JSON Lines of their own ([`rooms`]).
+//! An account's rooms and bots move as JSON Lines of their own ([`rooms`]), and so do an AWS
+//! account's phone-number inventory and orders ([`phone_numbers`]).
 
+pub mod phone_numbers;
 pub mod rooms;
 
 use std::collections::HashMap;

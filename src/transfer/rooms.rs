@@ -211,7 +211,7 @@ async fn room_line(store: &Store, owner: &str, room: &Room) -> Result<RoomLine, 
 }
 
 /// The time `text` names, in milliseconds; `what` names the member in the reason it is not one.
-fn timestamp(what: &str, text: &str) -> Result<i64, String> {
+pub(super) fn timestamp(what: &str, text: &str) -> Result<i64, String> {
     parse_iso8601_millis(text).ok_or_else(|| format!("{what} {text:?} is not an ISO 8601 time"))
 }
 
@@ -224,6 +224,25 @@ pub async fn import(
     input: impl BufRead,
 ) -> Result<ImportSummary, StoreError> {
     let owner = store.account_owner(account_id).await?;
+    let owner = owner.as_str();
+    import_lines(input, move |line| async move {
+        import_line(store, owner, account_id, resource, &line).await
+    })
+    .await
+}
+
+/// Hands each non-blank line of `input` to `write`, in order, and counts what it wrote; a line
+/// it refuses is reported with its number and reason, and only a store that fails (or input
+/// that cannot be read) ends the import. `belfry import --resource rooms|bots|phone-numbers`
+/// all read their JSON Lines this way.
+pub(super) async fn import_lines<F, Fut>(
+    input: impl BufRead,
+    mut write: F,
+) -> Result<ImportSummary, StoreError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Refusal>>,
+{
     let mut summary = ImportSummary::default();
     for (i, line) in input.lines().enumerate() {
         let number = i as u64 + 1;
@@ -231,8 +250,7 @@ pub async fn import(
         if line.trim().is_empty() {
             continue;
         }
-        let written = import_line(store, &owner, account_id, resource, &line).await;
-        match written {
+        match write(line).await {
             Ok(()) => summary.created += 1,
             Err(Refusal::Line(reason)) => summary.bad_line(number, reason),
             Err(Refusal::Store(e @ (StoreError::Unavailable(_) | StoreError::Internal(_)))) => {
@@ -247,14 +265,18 @@ pub async fn import(
 }
 
 /// Why a line was not imported.
-enum Refusal {
+pub(super) enum Refusal {
     Line(String),
     Store(StoreError),
 }
 
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
-        Refusal::Store(e)
+        match e {
+            // The store refused the record itself, with its reason.
+            StoreError::Refused(_, reason) => Refusal::Line(reason),
+            e => Refusal::Store(e),
+        }
     }
 }
 
@@ -289,12 +311,12 @@ async fn import_line(
 }
 
 /// The line `text` as a `T`, or why it is not one.
-fn parse_line<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+pub(super) fn parse_line<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
 }
 
 /// A record's `CreatedTimestamp` and `UpdatedTimestamp`, in milliseconds.
-fn created_and_updated(created: &str, updated: &str) -> Result<(i64, i64), String> {
+pub(super) fn created_and_updated(created: &str, updated: &str) -> Result<(i64, i64), String> {
     Ok((
         timestamp("CreatedTimestamp", created)?,
         timestamp("UpdatedTimestamp", updated)?,
