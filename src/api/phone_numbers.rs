@@ -363,17 +363,23 @@ pub async fn list_phone_number_orders(call: &Call<'_>) -> Result<Reply, ApiError
     let limit = call.max_results_within(&mut v, RESULT_MAX_MAX, RESULT_MAX_DEFAULT)?;
     v.finish()?;
     let scope = [Op::ListPhoneNumberOrders.name(), call.owner()];
-    let after = call.created_after(&scope)?;
-    let page = call
-        .store
-        .list_phone_number_orders(call.owner(), after, limit)
-        .await?;
-    let orders: Vec<serde_json::Value> = page.orders.iter().map(order_json).collect();
-    let mut body = serde_json::json!({ "PhoneNumberOrders": orders });
-    if let Some(next) = &page.next {
-        body["NextToken"] = call.created_token(&scope, next).into();
-    }
-    Ok(Reply::json(200, body.to_string()))
+    // What has come due (an order processed) is written first: it is a commit, so a page
+    // cached before it is not served after it.
+    call.store.settle_phone_numbers(call.owner()).await?;
+    call.cached_list(&scope, limit, async {
+        let after = call.created_after(&scope)?;
+        let page = call
+            .store
+            .list_phone_number_orders(call.owner(), after, limit)
+            .await?;
+        let orders: Vec<serde_json::Value> = page.orders.iter().map(order_json).collect();
+        let mut body = serde_json::json!({ "PhoneNumberOrders": orders });
+        if let Some(next) = &page.next {
+            body["NextToken"] = call.created_token(&scope, next).into();
+        }
+        Ok(body.to_string())
+    })
+    .await
 }
 
 /// `GET /phone-numbers?status=&product-type=&filter-name=&filter-value=&max-results=&next-token=`:
@@ -425,19 +431,25 @@ pub async fn list_phone_numbers(call: &Call<'_>) -> Result<Reply, ApiError> {
         filter_name.map_or("", PhoneNumberAssociationName::as_str),
         &value,
     ];
-    let after = call
-        .page_after(&scope, 1)?
-        .and_then(|p| p.into_iter().next());
-    let page = call
-        .store
-        .list_phone_numbers(call.owner(), &filter, after.as_deref(), limit)
-        .await?;
-    let numbers: Vec<serde_json::Value> = page.numbers.iter().map(number_json).collect();
-    let mut body = serde_json::json!({ "PhoneNumbers": numbers });
-    if let Some(next) = &page.next {
-        body["NextToken"] = call.next_token(&scope, &[next.as_str()]).into();
-    }
-    Ok(Reply::json(200, body.to_string()))
+    // What has come due (an order processed, a deletion final) is written first: it is a
+    // commit, so a page cached before it is not served after it.
+    call.store.settle_phone_numbers(call.owner()).await?;
+    call.cached_list(&scope, limit, async {
+        let after = call
+            .page_after(&scope, 1)?
+            .and_then(|p| p.into_iter().next());
+        let page = call
+            .store
+            .list_phone_numbers(call.owner(), &filter, after.as_deref(), limit)
+            .await?;
+        let numbers: Vec<serde_json::Value> = page.numbers.iter().map(number_json).collect();
+        let mut body = serde_json::json!({ "PhoneNumbers": numbers });
+        if let Some(next) = &page.next {
+            body["NextToken"] = call.next_token(&scope, &[next.as_str()]).into();
+        }
+        Ok(body.to_string())
+    })
+    .await
 }
 
 /// `GET /phone-numbers/{phoneNumberId}`.

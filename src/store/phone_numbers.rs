@@ -356,7 +356,9 @@ fn order_status(numbers: &[OrderedNumber]) -> PhoneNumberOrderStatus {
 impl Store {
     /// Processes what is due in the owner's inventory: orders past their processing time, and
     /// deleted numbers past their 7 days. Reads first, and writes only when something is due.
-    pub(super) async fn settle_phone_numbers(&self, owner: &str) -> Result<()> {
+    /// Every read of the inventory or the orders calls it first (the lists before their page
+    /// cache: what comes due is a commit, which drops the cached pages).
+    pub async fn settle_phone_numbers(&self, owner: &str) -> Result<()> {
         let now = now_millis();
         let due: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(1 AS BIGINT) WHERE EXISTS (SELECT 1 FROM phone_number_orders

@@ -277,6 +277,32 @@ def test_a_slow_carrier_keeps_orders_processing(bin_path, tmp_path, fresh_store)
         assert server.stop() == 0
 
 
+def test_an_order_that_comes_due_shows_in_lists_read_before(bin_path, tmp_path, fresh_store):
+    """The lists of numbers and orders, read (and on SQLite cached) while an order is
+    Processing, show it processed once its time has come, with no other write in between."""
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--phone-order-processing-ms", "1500"])
+    try:
+        client = chime_client(server.endpoint, server.create_key())
+        order_id = client.create_phone_number_order(
+            ProductType="BusinessCalling",
+            E164PhoneNumbers=["+12065550101"])["PhoneNumberOrder"]["PhoneNumberOrderId"]
+        for _ in range(2):
+            orders = client.list_phone_number_orders()["PhoneNumberOrders"]
+            assert [(o["PhoneNumberOrderId"], o["Status"]) for o in orders] == \
+                [(order_id, "Processing")]
+            assert client.list_phone_numbers()["PhoneNumbers"] == []
+        time.sleep(1.6)
+        orders = client.list_phone_number_orders()["PhoneNumberOrders"]
+        assert [(o["PhoneNumberOrderId"], o["Status"]) for o in orders] == \
+            [(order_id, "Successful")]
+        numbers = client.list_phone_numbers()["PhoneNumbers"]
+        assert [(n["E164PhoneNumber"], n["Status"]) for n in numbers] == \
+            [("+12065550101", "Unassigned")]
+    finally:
+        assert server.stop() == 0
+
+
 def test_reset_forgets_numbers_and_orders(admin_server):
     client = chime_client(admin_server.endpoint, admin_server.create_key())
     order = client.create_phone_number_order(ProductType="BusinessCalling",
