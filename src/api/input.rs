@@ -130,9 +130,7 @@ impl Call<'_> {
     pub fn next_token(&self, scope: &[&str], position: &[&str]) -> String {
         self.tokens.issue(scope, position)
     }
-}
 
-impl Call<'_> {
     /// [`Call::page_after`] for a list in creation order (accounts, rooms, bots): the creation
     /// time in milliseconds and the id of the item the page continues after.
     pub fn created_after(&self, scope: &[&str]) -> Result<Option<(i64, String)>, ApiError> {
