@@ -5,14 +5,11 @@
 
 use serde::Deserialize;
 
-use super::validate::Violations;
+use super::validate::{CALLING_NAME_PATTERN, Violations};
 use super::{Call, Reply};
 use crate::error::ApiError;
 use crate::store::RetentionSettings;
 use crate::time::iso8601_millis;
-
-/// `CallingName`: empty, or 2-15 letters, digits and spaces.
-pub const CALLING_NAME_PATTERN: &str = r"^$|^[a-zA-Z0-9 ]{2,15}$";
 
 /// `RetentionDays` bounds: one day to 15 years.
 pub const RETENTION_DAYS_MIN: i64 = 1;
@@ -205,17 +202,6 @@ pub async fn put_retention_settings(call: &Call<'_>) -> Result<Reply, ApiError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::validate::matches;
-
-    #[test]
-    fn calling_names_are_empty_or_two_to_fifteen_letters_digits_and_spaces() {
-        for ok in ["", "Ab", "Acme Corp 24", "ABCDEFGHIJKLMNO"] {
-            assert!(matches(CALLING_NAME_PATTERN, ok), "{ok:?}");
-        }
-        for bad in ["A", "ABCDEFGHIJKLMNOP", "Acme, Inc.", "Zoë", " \n"] {
-            assert!(!matches(CALLING_NAME_PATTERN, bad), "{bad:?}");
-        }
-    }
 
     #[test]
     fn retention_replies_leave_out_what_is_off() {

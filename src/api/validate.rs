@@ -27,6 +27,9 @@ pub const NON_EMPTY_PATTERN: &str = r".*\S.*";
 pub const ARN_PATTERN: &str = r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9]*:\S+$";
 /// `E164PhoneNumber`.
 pub const E164_PATTERN: &str = r"^\+?[1-9]\d{1,14}$";
+/// `CallingName`: empty, or 2-15 letters, digits and spaces (UpdatePhoneNumber,
+/// UpdatePhoneNumberSettings).
+pub const CALLING_NAME_PATTERN: &str = r"^$|^[a-zA-Z0-9 ]{2,15}$";
 /// `GuidString`: account and user ids.
 pub const GUID_PATTERN: &str = r"^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$";
 
@@ -285,6 +288,30 @@ mod tests {
         fn the_guid_check_is_the_models_pattern(value in "[0-9a-fA-G-]{0,40}") {
             let regex = Regex::new(GUID_PATTERN).unwrap();
             prop_assert_eq!(is_guid(&value), regex.is_match(&value));
+        }
+    }
+
+    #[test]
+    fn calling_names_are_empty_or_two_to_fifteen_letters_digits_and_spaces() {
+        for ok in [
+            "",
+            "Ab",
+            "AB",
+            "Acme Corp 24",
+            "Front Desk",
+            "ABCDEFGHIJKLMNO",
+        ] {
+            assert!(matches(CALLING_NAME_PATTERN, ok), "{ok:?}");
+        }
+        for bad in [
+            "A",
+            "ABCDEFGHIJKLMNOP",
+            "Acme, Inc.",
+            "Front-Desk",
+            "Zoë",
+            " \n",
+        ] {
+            assert!(!matches(CALLING_NAME_PATTERN, bad), "{bad:?}");
         }
     }
 
