@@ -794,39 +794,42 @@ impl Store {
         Ok(order)
     }
 
-    /// The orders of `rows` with their numbers, in the order of the rows.
+    /// The orders of `rows` with their numbers, in the order of the rows: the numbers of every
+    /// order in one statement.
     async fn load_orders(&self, rows: Vec<AnyRow>) -> Result<Vec<PhoneNumberOrder>> {
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in rows {
-            let order_id: String = row.try_get("order_id")?;
-            let numbers: Vec<(String, String)> = sqlx::query_as(
-                "SELECT e164, status FROM phone_number_order_numbers WHERE order_id = $1
-                 ORDER BY seq",
-            )
-            .bind(&order_id)
+        let mut orders = rows
+            .iter()
+            .map(|row| {
+                Ok(PhoneNumberOrder {
+                    order_id: row.try_get("order_id")?,
+                    product_type: column(row, "product_type", PhoneNumberProductType::parse)?,
+                    status: column(row, "status", PhoneNumberOrderStatus::parse)?,
+                    numbers: Vec::new(),
+                    created_ms: row.try_get("created_ms")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if orders.is_empty() {
+            return Ok(orders);
+        }
+        let sql = format!(
+            "SELECT order_id, e164, status FROM phone_number_order_numbers WHERE {}
+             ORDER BY order_id, seq",
+            self.backend.key_in("order_id", "$1")
+        );
+        let ids = orders.iter().map(|o| o.order_id.as_str());
+        let numbers: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(super::keys_param(ids))
             .fetch_all(&self.reads)
             .await?;
-            let numbers = numbers
-                .into_iter()
-                .map(|(e164, status)| {
-                    Ok(OrderedNumber {
-                        e164,
-                        status: OrderedPhoneNumberStatus::parse(&status).ok_or_else(|| {
-                            StoreError::Internal(format!(
-                                "invalid ordered number status {status:?}"
-                            ))
-                        })?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            orders.push(PhoneNumberOrder {
-                order_id,
-                product_type: column(&row, "product_type", PhoneNumberProductType::parse)?,
-                status: column(&row, "status", PhoneNumberOrderStatus::parse)?,
-                numbers,
-                created_ms: row.try_get("created_ms")?,
-                updated_ms: row.try_get("updated_ms")?,
-            });
+        for (order_id, e164, status) in numbers {
+            let status = OrderedPhoneNumberStatus::parse(&status).ok_or_else(|| {
+                StoreError::Internal(format!("invalid ordered number status {status:?}"))
+            })?;
+            if let Some(order) = orders.iter_mut().find(|o| o.order_id == order_id) {
+                order.numbers.push(OrderedNumber { e164, status });
+            }
         }
         Ok(orders)
     }
