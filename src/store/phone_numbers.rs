@@ -152,15 +152,18 @@ fn no_number(e164: &str) -> StoreError {
     })
 }
 
-/// Reads one number of the owner's inventory inside a transaction.
-async fn load_number(tx: &mut Tx, owner: &str, e164: &str) -> Result<PhoneNumber> {
+/// Reads one number of the owner's inventory, through the read pool or inside a transaction.
+async fn load_number<'e, E>(executor: E, owner: &str, e164: &str) -> Result<PhoneNumber>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let sql = format!(
         "SELECT {NUMBER_COLUMNS} FROM phone_numbers WHERE aws_account_id = $1 AND e164 = $2"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(owner)
         .bind(e164)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(executor)
         .await?
         .ok_or_else(|| no_number(e164))?;
     number_from_row(&row)
@@ -211,7 +214,7 @@ pub(super) async fn assign_number(
     account_id: &str,
     user_id: &str,
 ) -> Result<bool> {
-    let number = load_number(tx, owner, e164).await?;
+    let number = load_number(&mut **tx, owner, e164).await?;
     if number.status == PhoneNumberStatus::DeleteInProgress {
         return Err(StoreError::Rejected(Rejection::NumberInDeletionQueue));
     }
@@ -467,16 +470,7 @@ impl Store {
     /// One number of the owner's inventory.
     pub async fn get_phone_number(&self, owner: &str, e164: &str) -> Result<PhoneNumber> {
         self.settle_phone_numbers(owner).await?;
-        let sql = format!(
-            "SELECT {NUMBER_COLUMNS} FROM phone_numbers WHERE aws_account_id = $1 AND e164 = $2"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(owner)
-            .bind(e164)
-            .fetch_optional(&self.reads)
-            .await?
-            .ok_or_else(|| no_number(e164))?;
-        number_from_row(&row)
+        load_number(&self.reads, owner, e164).await
     }
 
     /// A page of the owner's inventory after the number `after`, in E.164 order. An
@@ -609,7 +603,7 @@ impl Store {
         e164: &str,
         change: &NumberChange,
     ) -> Result<PhoneNumber> {
-        let mut number = load_number(tx, owner, e164).await?;
+        let mut number = load_number(&mut **tx, owner, e164).await?;
         if number.status == PhoneNumberStatus::DeleteInProgress {
             return Err(StoreError::Rejected(Rejection::NumberInDeletionQueue));
         }
@@ -667,7 +661,7 @@ impl Store {
         let now = now_millis();
         let mut failed = Vec::new();
         for e164 in numbers {
-            let number = match load_number(&mut tx, owner, e164).await {
+            let number = match load_number(&mut *tx, owner, e164).await {
                 Ok(number) => number,
                 Err(e @ StoreError::NotFound(_)) => {
                     failed.push((e164.clone(), e));
@@ -714,7 +708,7 @@ impl Store {
     pub async fn restore_phone_number(&self, owner: &str, e164: &str) -> Result<PhoneNumber> {
         self.settle_phone_numbers(owner).await?;
         let mut tx = self.begin_write().await?;
-        let mut number = load_number(&mut tx, owner, e164).await?;
+        let mut number = load_number(&mut *tx, owner, e164).await?;
         if number.status != PhoneNumberStatus::DeleteInProgress {
             return Err(StoreError::Rejected(Rejection::NumberNotInDeletionQueue));
         }
