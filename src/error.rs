@@ -294,6 +294,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(Conflict::Email) => {
                 ApiError::conflict("A user with this email address already exists in the account.")
             }
+            StoreError::Conflict(Conflict::UserName) => {
+                ApiError::conflict("A user with this userName already exists in the account.")
+            }
             StoreError::Conflict(Conflict::PhoneNumber) => {
                 ApiError::conflict("The phone number is already associated with another user.")
             }

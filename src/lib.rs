@@ -26,6 +26,8 @@
 //!   ([`store::migrations`]), the read pools that cannot write (`reader`), the exact cache of
 //!   served user list pages (`page_cache`), the bulk upsert of `belfry import` (`import`), and
 //!   [`store::StoreError`], which names what was missing or collided.
+//! * [`scim`]: the SCIM 2.0 service provider under `/scim/v2/accounts/{AccountId}/` (users
+//!   provisioned by an identity provider, with bearer tokens of one account), over [`store`].
 //! * [`error`]: the one error type of the wire ([`error::ApiError`]), and the one conversion
 //!   from the store's errors into it.
 //! * [`model`]: the wire enums of the model (License, UserType, ...) and the email key.
@@ -49,6 +51,7 @@ pub mod embedded;
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod scim;
 pub mod server;
 pub mod store;
 pub mod time;

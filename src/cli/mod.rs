@@ -1,4 +1,4 @@
-//! The `belfry` command line: `serve`, `keys create`, `import` and `export`, each a thin layer
+//! The `belfry` command line: `serve`, `keys create`, `import`, `export` and `scim-token`, each a thin layer
 //! of arguments over the library ([`crate::server`], [`crate::store`], [`crate::transfer`]).
 //! `src/main.rs` only calls [`run`].
 //!
@@ -6,6 +6,7 @@
 //! the import and export commands with their progress and summary lines.
 
 pub mod config;
+mod scim_token;
 mod serve;
 mod transfer;
 
@@ -43,6 +44,11 @@ enum Command {
     Import(ImportArgs),
     /// Write every user of an account to stdout, in ListUsers order.
     Export(ExportArgs),
+    /// Manage the bearer tokens of SCIM provisioning (one Chime account each).
+    ScimToken {
+        #[command(subcommand)]
+        command: scim_token::ScimTokenCommand,
+    },
 }
 
 /// Where the store is: the embedded SQLite directory, or a database URL.
@@ -174,6 +180,10 @@ pub async fn run() -> ExitCode {
         Command::Export(args) => {
             init_logging(LogFormat::Text);
             transfer::export(args).await
+        }
+        Command::ScimToken { command } => {
+            init_logging(LogFormat::Text);
+            scim_token::run(command).await
         }
     };
     match result {

@@ -44,6 +44,7 @@ use crate::api::{self, Call, Op, Query, Reply};
 use crate::auth::{KeyRing, sigv4};
 use crate::error::ApiError;
 use crate::events::BotEvents;
+use crate::scim::{self, Scim, ScimRequest, ScimResponse};
 use crate::store::{AccessKey, Location, Store};
 use crate::token::PageTokens;
 
@@ -149,6 +150,8 @@ struct App {
     faults: Faults,
     metrics: Metrics,
     events: BotEvents,
+    /// The SCIM service provider's state (see [`crate::scim`]).
+    scim: Scim,
     admin_token: Option<String>,
     body_read_timeout: Duration,
 }
@@ -205,6 +208,7 @@ impl Server {
             faults,
             metrics: Metrics::new(),
             events: BotEvents::new(),
+            scim: Scim::new(),
             admin_token: options.admin_token.filter(|t| !t.is_empty()),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         });
@@ -355,6 +359,21 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         );
         return response;
     }
+    if path.starts_with(scim::PREFIX) {
+        let response = serve_scim(&app, request).await;
+        let latency = started.elapsed();
+        app.metrics.request("scim", response.status, latency);
+        tracing::info!(
+            target: "belfry::request",
+            %method,
+            %path,
+            operation = "scim",
+            status = response.status,
+            latency_us = latency.as_micros() as u64,
+            request_id = %request_id,
+        );
+        return scim_response(response, &request_id);
+    }
     let mut log = RequestLog {
         operation: "-",
         access_key_id: None,
@@ -409,6 +428,61 @@ async fn serve_admin(app: &App, request: Request) -> Result<Reply, ApiError> {
             &body,
         )
         .await
+}
+
+/// A request under `/scim/`: SCIM authenticates it with its own bearer token (see
+/// [`crate::scim`]); the header and body limits are the same as for every request.
+async fn serve_scim(app: &App, request: Request) -> ScimResponse {
+    let (parts, body) = request.into_parts();
+    let body = match check_headers(&parts.headers) {
+        Ok(()) => read_body(&parts.headers, body, app.body_read_timeout).await,
+        Err(e) => Err(e),
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            let e = scim::error::ScimError::new(e.kind.status(), None, e.message.clone());
+            return ScimResponse::error(&e);
+        }
+    };
+    let text = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = ScimRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        host: text(header::HOST),
+        authorization: text(header::AUTHORIZATION),
+        if_match: text(header::IF_MATCH),
+        body: &body,
+    };
+    app.scim.handle(&app.store, &request).await
+}
+
+/// A SCIM response on the wire.
+fn scim_response(scim: ScimResponse, request_id: &str) -> Response {
+    let mut response = match scim.body {
+        Some(body) => {
+            let mut response = Response::new(Body::from(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(scim::CONTENT_TYPE),
+            );
+            response
+        }
+        None => Response::new(Body::empty()),
+    };
+    *response.status_mut() = axum::http::StatusCode::from_u16(scim.status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in [(header::ETAG, scim.etag), (header::LOCATION, scim.location)] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
 }
 
 /// Holds a request for its access key's next token, or refuses it with 429.

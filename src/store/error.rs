@@ -75,6 +75,8 @@ pub enum Missing {
 pub enum Conflict {
     /// A user of the account already has this email (case-insensitively).
     Email,
+    /// A user of the account already has this SCIM userName (case-insensitively).
+    UserName,
     /// A user of the AWS account already holds this phone number.
     PhoneNumber,
     /// A user of another account already has this UserId.
@@ -199,6 +201,7 @@ impl fmt::Display for StoreError {
             }
             StoreError::NotFound(missing) => write!(f, "not found: {missing:?}"),
             StoreError::Conflict(Conflict::Email) => write!(f, "email already in use"),
+            StoreError::Conflict(Conflict::UserName) => write!(f, "userName already in use"),
             StoreError::Conflict(Conflict::PhoneNumber) => write!(f, "phone number already in use"),
             StoreError::Conflict(Conflict::UserId) => write!(f, "user id already in use"),
             StoreError::Conflict(Conflict::Membership) => write!(f, "already a member"),

@@ -307,6 +307,34 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX dial_outs_by_meeting ON meeting_dial_outs (meeting_id, created_ms)",
         ],
     },
+    Migration {
+        number: 6,
+        name: "SCIM provisioning: tokens, and the SCIM attributes of users",
+        statements: &[
+            // A SCIM bearer token, bound to one Chime account; only its SHA-256 is kept.
+            "CREATE TABLE scim_tokens (
+                token_id TEXT{C} PRIMARY KEY,
+                account_id TEXT{C} NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_ms BIGINT NOT NULL,
+                revoked_ms BIGINT)",
+            "CREATE INDEX scim_tokens_by_account ON scim_tokens (account_id, created_ms)",
+            // What SCIM keeps of a user beside the Chime columns: NULL for a user that SCIM
+            // never wrote, whose userName is then its email (see store/scim.rs).
+            "ALTER TABLE users ADD COLUMN scim_user_name TEXT",
+            "ALTER TABLE users ADD COLUMN scim_user_name_key TEXT{C}",
+            "ALTER TABLE users ADD COLUMN scim_external_id TEXT{C}",
+            "ALTER TABLE users ADD COLUMN scim_attributes TEXT",
+            "ALTER TABLE users ADD COLUMN scim_created_ms BIGINT",
+            "ALTER TABLE users ADD COLUMN scim_modified_ms BIGINT",
+            // userName is unique per account, case-insensitively: the key of every user (its
+            // SCIM userName's, else its email's) is indexed, for uniqueness checks and for
+            // the `userName eq` lookup every identity provider makes before it creates.
+            "CREATE INDEX users_by_scim_user_name
+                ON users (account_id, (COALESCE(scim_user_name_key, email_key)))",
+            "CREATE INDEX users_by_scim_external_id ON users (account_id, scim_external_id)",
+        ],
+    },
 ];
 
 /// The schema version this release writes: the number of its last migration.

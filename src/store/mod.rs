@@ -23,6 +23,7 @@ mod page_cache;
 mod phone_numbers;
 mod reader;
 mod rooms;
+mod scim;
 mod settings;
 mod users;
 
@@ -49,6 +50,10 @@ pub use phone_numbers::{
 pub use rooms::{
     BotHook, Conversation, Discussion, Limits, Member, MembershipPage, Message, NewMembership,
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
+};
+pub use scim::{
+    NO_EMAIL_DOMAIN, ScimAttr, ScimCondition, ScimOp, ScimToken, ScimUser, ScimUserPage,
+    ScimUserWrite, scim_token_hash,
 };
 pub use settings::{
     BucketChange, CALLING_NAME_PERIOD_MS, GlobalSettings, PhoneNumberSettings, RETENTION_GRACE_MS,

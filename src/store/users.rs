@@ -841,19 +841,9 @@ impl Store {
                 missing.push(user_id.clone());
                 continue;
             };
-            let suspended = record.user.registration_status == RegistrationStatus::Suspended;
-            if suspend && !suspended {
-                record.pre_suspend = Some(record.user.registration_status);
-                record.user.registration_status = RegistrationStatus::Suspended;
-            } else if !suspend && suspended {
-                record.user.registration_status = record
-                    .pre_suspend
-                    .take()
-                    .unwrap_or(RegistrationStatus::Registered);
-            } else {
-                continue;
+            if set_record_suspended(&mut record, suspend) {
+                Self::save_user(&mut tx, &record).await?;
             }
-            Self::save_user(&mut tx, &record).await?;
         }
         tx.commit().await?;
         Ok(missing)
@@ -991,6 +981,25 @@ impl Store {
         tx.commit().await?;
         Ok(record.user)
     }
+}
+
+/// Suspends (or unsuspends) a user record: suspending remembers the registration status the
+/// user had, unsuspending restores it. Returns whether anything changed (suspending a
+/// suspended user, or unsuspending one who is not, changes nothing).
+pub(super) fn set_record_suspended(record: &mut UserRecord, suspend: bool) -> bool {
+    let suspended = record.user.registration_status == RegistrationStatus::Suspended;
+    if suspend && !suspended {
+        record.pre_suspend = Some(record.user.registration_status);
+        record.user.registration_status = RegistrationStatus::Suspended;
+    } else if !suspend && suspended {
+        record.user.registration_status = record
+            .pre_suspend
+            .take()
+            .unwrap_or(RegistrationStatus::Registered);
+    } else {
+        return false;
+    }
+    true
 }
 
 /// Applies an UpdateUser change to a user.

@@ -1,0 +1,294 @@
+//! SCIM filters (RFC 7644 3.4.2.2) on users, parsed by the `scim_v2` crate and turned into the
+//! store's [`ScimCondition`].
+//!
+//! The crate's parser bounds nesting (64 levels) and terms (1,024) while it parses; this module
+//! bounds the text first ([`MAX_FILTER_LEN`]). What can be filtered on is what the store has an
+//! expression for: `id`, `userName`, `externalId`, `displayName`, `emails` (its `value`, with
+//! or without a `[type eq "work"]`/`[primary eq true]` value filter: a Chime user has one email,
+//! its work and primary one) and `active`. Anything else is a 400 `invalidFilter`.
+
+use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter};
+
+use super::error::ScimError;
+use super::schemas::{CHIME_USER_SCHEMA, USER_SCHEMA};
+use crate::store::{ScimAttr, ScimCondition, ScimOp};
+
+/// The longest filter accepted, in bytes.
+pub const MAX_FILTER_LEN: usize = 4096;
+
+fn invalid(detail: impl Into<String>) -> ScimError {
+    ScimError::bad("invalidFilter", detail)
+}
+
+/// Parses a `filter` parameter into a condition on the account's users.
+pub fn parse(text: &str) -> Result<ScimCondition, ScimError> {
+    if text.len() > MAX_FILTER_LEN {
+        return Err(invalid(format!(
+            "The filter is longer than {MAX_FILTER_LEN} bytes"
+        )));
+    }
+    let filter: Filter = text
+        .trim()
+        .parse()
+        .map_err(|e| invalid(format!("The filter is not valid: {e}")))?;
+    condition(&filter)
+}
+
+fn condition(filter: &Filter) -> Result<ScimCondition, ScimError> {
+    Ok(match filter {
+        Filter::Attr(exp) => attr_exp(exp, None)?,
+        Filter::ValuePath(path) => {
+            let attr = attribute(&path.attr)?;
+            if attr != Attribute::Emails {
+                return Err(invalid(format!(
+                    "{} has no sub-attributes to filter on",
+                    path.attr.name
+                )));
+            }
+            val_filter(&path.filter)?
+        }
+        Filter::Not(inner) => ScimCondition::Not(Box::new(condition(inner)?)),
+        Filter::And(items) => ScimCondition::And(
+            items
+                .as_slice()
+                .iter()
+                .map(condition)
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Or(items) => ScimCondition::Or(
+            items
+                .as_slice()
+                .iter()
+                .map(condition)
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// The inner filter of `emails[...]`, on the one email of a user.
+fn val_filter(filter: &ValFilter) -> Result<ScimCondition, ScimError> {
+    Ok(match filter {
+        ValFilter::Attr(exp) => attr_exp(exp, Some(Attribute::Emails))?,
+        ValFilter::Not(inner) => ScimCondition::Not(Box::new(val_filter(inner)?)),
+        ValFilter::And(items) => ScimCondition::And(
+            items
+                .as_slice()
+                .iter()
+                .map(val_filter)
+                .collect::<Result<_, _>>()?,
+        ),
+        ValFilter::Or(items) => ScimCondition::Or(
+            items
+                .as_slice()
+                .iter()
+                .map(val_filter)
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// What a filter's attribute path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attribute {
+    Text(ScimAttr),
+    Active,
+    Emails,
+    /// `emails.type` (always `work`) and `emails.primary` (always true).
+    EmailType,
+    EmailPrimary,
+}
+
+fn attribute(path: &AttrPath) -> Result<Attribute, ScimError> {
+    if let Some(uri) = &path.uri
+        && !uri.eq_ignore_ascii_case(USER_SCHEMA)
+        && !uri.eq_ignore_ascii_case(CHIME_USER_SCHEMA)
+    {
+        return Err(invalid(format!("Unknown schema {uri}")));
+    }
+    let name = path.name.to_ascii_lowercase();
+    let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
+    Ok(match (name.as_str(), sub.as_deref()) {
+        ("id", None) => Attribute::Text(ScimAttr::Id),
+        ("username", None) => Attribute::Text(ScimAttr::UserName),
+        ("externalid", None) => Attribute::Text(ScimAttr::ExternalId),
+        ("displayname", None) => Attribute::Text(ScimAttr::DisplayName),
+        ("active", None) => Attribute::Active,
+        ("emails", None) => Attribute::Emails,
+        ("emails", Some("value")) => Attribute::Text(ScimAttr::Email),
+        ("emails", Some("type")) => Attribute::EmailType,
+        ("emails", Some("primary")) => Attribute::EmailPrimary,
+        _ => {
+            return Err(invalid(format!(
+                "Filtering on {} is not supported",
+                path_text(path)
+            )));
+        }
+    })
+}
+
+fn path_text(path: &AttrPath) -> String {
+    match &path.sub_attr {
+        Some(sub) => format!("{}.{sub}", path.name),
+        None => path.name.clone(),
+    }
+}
+
+/// One comparison or presence test; `within` is the multi-valued attribute whose value filter
+/// it is in (its sub-attributes are then named bare: `value`, `type`).
+fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, ScimError> {
+    let path = match exp {
+        AttrExp::Present(path) | AttrExp::Comparison(path, _, _) => path,
+    };
+    let attr = match within {
+        Some(Attribute::Emails) => {
+            attribute(&AttrPath::with_sub_attr("emails", path.name.clone()))?
+        }
+        _ => attribute(path)?,
+    };
+    let AttrExp::Comparison(_, op, value) = exp else {
+        return Ok(match attr {
+            Attribute::Text(text) => ScimCondition::Present(text),
+            Attribute::Emails => ScimCondition::Present(ScimAttr::Email),
+            Attribute::Active | Attribute::EmailType | Attribute::EmailPrimary => {
+                ScimCondition::Const(true)
+            }
+        });
+    };
+    match attr {
+        Attribute::Text(text) => {
+            let CompValue::Str(value) = value else {
+                return Err(invalid(format!(
+                    "{} is compared with a string",
+                    path_text(path)
+                )));
+            };
+            Ok(ScimCondition::Compare(text, op_of(op), value.clone()))
+        }
+        Attribute::Emails => Err(invalid("Compare emails.value, not emails")),
+        Attribute::Active => {
+            let wanted =
+                boolean(value).ok_or_else(|| invalid("active is compared with true or false"))?;
+            match op {
+                CompareOp::Eq => Ok(ScimCondition::Active(wanted)),
+                CompareOp::Ne => Ok(ScimCondition::Active(!wanted)),
+                _ => Err(invalid("active is compared with eq or ne")),
+            }
+        }
+        Attribute::EmailType => {
+            let CompValue::Str(kind) = value else {
+                return Err(invalid("emails.type is compared with a string"));
+            };
+            // The Chime email is the work one.
+            let work = kind.eq_ignore_ascii_case("work");
+            match op {
+                CompareOp::Eq => Ok(ScimCondition::Const(work)),
+                CompareOp::Ne => Ok(ScimCondition::Const(!work)),
+                _ => Err(invalid("emails.type is compared with eq or ne")),
+            }
+        }
+        Attribute::EmailPrimary => {
+            let wanted =
+                boolean(value).ok_or_else(|| invalid("primary is compared with true or false"))?;
+            match op {
+                CompareOp::Eq => Ok(ScimCondition::Const(wanted)),
+                CompareOp::Ne => Ok(ScimCondition::Const(!wanted)),
+                _ => Err(invalid("primary is compared with eq or ne")),
+            }
+        }
+    }
+}
+
+/// A boolean comparison value: JSON `true`/`false`, or the strings Entra ID sends.
+fn boolean(value: &CompValue) -> Option<bool> {
+    match value {
+        CompValue::True => Some(true),
+        CompValue::False => Some(false),
+        CompValue::Str(text) if text.eq_ignore_ascii_case("true") => Some(true),
+        CompValue::Str(text) if text.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn op_of(op: &CompareOp) -> ScimOp {
+    match op {
+        CompareOp::Eq => ScimOp::Eq,
+        CompareOp::Ne => ScimOp::Ne,
+        CompareOp::Co => ScimOp::Co,
+        CompareOp::Sw => ScimOp::Sw,
+        CompareOp::Ew => ScimOp::Ew,
+        CompareOp::Gt => ScimOp::Gt,
+        CompareOp::Ge => ScimOp::Ge,
+        CompareOp::Lt => ScimOp::Lt,
+        CompareOp::Le => ScimOp::Le,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eq(attr: ScimAttr, value: &str) -> ScimCondition {
+        ScimCondition::Compare(attr, ScimOp::Eq, value.to_string())
+    }
+
+    #[test]
+    fn what_okta_and_entra_send_parses() {
+        assert_eq!(
+            parse(r#"userName eq "bjensen@example.com""#).unwrap(),
+            eq(ScimAttr::UserName, "bjensen@example.com")
+        );
+        assert_eq!(
+            parse(r#"externalId eq "0a1b" and userName eq "x""#).unwrap(),
+            ScimCondition::And(vec![
+                eq(ScimAttr::ExternalId, "0a1b"),
+                eq(ScimAttr::UserName, "x")
+            ])
+        );
+        assert_eq!(
+            parse(r#"emails[type eq "work"].value eq "a@b.c""#).unwrap(),
+            ScimCondition::And(vec![
+                ScimCondition::Const(true),
+                eq(ScimAttr::Email, "a@b.c")
+            ])
+        );
+        assert_eq!(
+            parse(r#"emails[type eq "work" and value eq "a@b.c"]"#).unwrap(),
+            ScimCondition::And(vec![
+                ScimCondition::Const(true),
+                eq(ScimAttr::Email, "a@b.c")
+            ])
+        );
+        assert_eq!(
+            parse(r#"USERNAME Eq "x" or not (active eq false)"#).unwrap(),
+            ScimCondition::Or(vec![
+                eq(ScimAttr::UserName, "x"),
+                ScimCondition::Not(Box::new(ScimCondition::Active(false)))
+            ])
+        );
+    }
+
+    #[test]
+    fn bad_filters_are_invalid_filter_errors() {
+        let deep = format!("{}userName pr{}", "(".repeat(100), ")".repeat(100));
+        let long = format!(r#"userName eq "{}""#, "x".repeat(MAX_FILTER_LEN));
+        for bad in [
+            "",
+            "userName",
+            r#"userName eq"#,
+            r#"userName xx "a""#,
+            r#"title eq "x""#,
+            r#"userName eq 3"#,
+            r#"active gt true"#,
+            r#"urn:example:Foo:bar eq "x""#,
+            deep.as_str(),
+            long.as_str(),
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert_eq!(
+                (e.status, e.scim_type),
+                (400, Some("invalidFilter")),
+                "{bad}"
+            );
+        }
+    }
+}

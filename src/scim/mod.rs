@@ -1,0 +1,220 @@
+//! A SCIM 2.0 service provider (RFC 7643, RFC 7644) per Chime account, so that an identity
+//! provider (Okta, Entra ID, ...) provisions the account's users.
+//!
+//! The base URL a provider is configured with is `/scim/v2/accounts/{AccountId}`; under it
+//! `/Users`, `/ServiceProviderConfig`, `/Schemas` and `/ResourceTypes`. Every request carries
+//! `Authorization: Bearer <token>`, a token made by `belfry scim-token create --account-id`
+//! and bound to that one account: a token of another account, a revoked or unknown one, is a
+//! 401 that reads nothing. SigV4 plays no part here.
+//!
+//! The request goes: route (this module) -> authenticate (the token's hash, looked up in the
+//! store) -> handler ([`users`]; [`schemas`] for discovery) -> store. Filters are parsed in
+//! [`filter`], PATCH bodies applied in [`patch`], list positions kept in [`paging`]; every
+//! failure is a SCIM error ([`error`]). Anything else under `/scim/` is a SCIM-shaped 404.
+
+pub mod error;
+pub mod filter;
+pub mod paging;
+pub mod patch;
+pub mod schemas;
+pub mod users;
+
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
+use crate::store::Store;
+use error::ScimError;
+use paging::Cursors;
+
+/// Every path under this prefix is SCIM's.
+pub const PREFIX: &str = "/scim/";
+
+/// The prefix of an account's base URL: `/scim/v2/accounts/{AccountId}`.
+pub const ACCOUNTS: &str = "/scim/v2/accounts/";
+
+/// The media type of SCIM bodies.
+pub const CONTENT_TYPE: &str = "application/scim+json";
+
+/// The state SCIM keeps across requests: where served list pages ended.
+#[derive(Default)]
+pub struct Scim {
+    cursors: Cursors,
+}
+
+/// What SCIM reads of an HTTP request.
+pub struct ScimRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    /// The `Host` header, for the absolute `meta.location` of resources.
+    pub host: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+    pub if_match: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// A SCIM response: its status, JSON body, and the `ETag` and `Location` headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimResponse {
+    pub status: u16,
+    pub body: Option<String>,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+}
+
+impl ScimResponse {
+    pub fn empty(status: u16) -> Self {
+        ScimResponse {
+            status,
+            body: None,
+            etag: None,
+            location: None,
+        }
+    }
+
+    fn json(value: Value) -> Self {
+        ScimResponse {
+            status: 200,
+            body: Some(value.to_string()),
+            etag: None,
+            location: None,
+        }
+    }
+
+    /// The response of an error.
+    pub fn error(e: &ScimError) -> Self {
+        ScimResponse {
+            status: e.status,
+            body: Some(e.body()),
+            etag: None,
+            location: None,
+        }
+    }
+}
+
+/// An authenticated request, as handlers see it.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    /// The AWS account that owns the token's Chime account.
+    pub owner: &'a str,
+    pub account_id: &'a str,
+    /// The account's base URL, absolute when the request named its host.
+    pub base: String,
+    pub if_match: Option<&'a str>,
+    params: Vec<(String, String)>,
+    cursors: &'a Cursors,
+}
+
+impl Context<'_> {
+    /// A query parameter (its name matched case-insensitively).
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn not_found(path: &str) -> ScimError {
+    ScimError::not_found(format!("No SCIM resource at {path}"))
+}
+
+fn method_not_allowed(method: &str, path: &str) -> ScimError {
+    ScimError::new(405, None, format!("{method} is not supported on {path}"))
+}
+
+/// The bearer token of an `Authorization` header.
+fn bearer(authorization: Option<&str>) -> Option<&str> {
+    let (scheme, token) = authorization?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl Scim {
+    pub fn new() -> Scim {
+        Scim::default()
+    }
+
+    /// Serves one request under [`PREFIX`]; every failure is a SCIM error response.
+    pub async fn handle(&self, store: &Store, request: &ScimRequest<'_>) -> ScimResponse {
+        match self.serve(store, request).await {
+            Ok(response) => response,
+            Err(e) => ScimResponse::error(&e),
+        }
+    }
+
+    async fn serve(
+        &self,
+        store: &Store,
+        request: &ScimRequest<'_>,
+    ) -> Result<ScimResponse, ScimError> {
+        let path = request.path;
+        let rest = path.strip_prefix(ACCOUNTS).ok_or_else(|| not_found(path))?;
+        let segments: Vec<String> = rest
+            .trim_end_matches('/')
+            .split('/')
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        let (account_id, resource, id) = match segments.as_slice() {
+            [account, resource] => (account, resource.as_str(), None),
+            [account, resource, id] => (account, resource.as_str(), Some(id.as_str())),
+            _ => return Err(not_found(path)),
+        };
+        let (bound, owner) = match bearer(request.authorization) {
+            Some(token) => store.scim_token_account(token).await?,
+            None => None,
+        }
+        .ok_or_else(ScimError::unauthorized)?;
+        if &bound != account_id {
+            return Err(ScimError::unauthorized());
+        }
+        let base = match request.host {
+            Some(host) => format!("http://{host}{ACCOUNTS}{account_id}"),
+            None => format!("{ACCOUNTS}{account_id}"),
+        };
+        let ctx = Context {
+            store,
+            owner: &owner,
+            account_id,
+            base,
+            if_match: request.if_match,
+            params: url::form_urlencoded::parse(request.query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+            cursors: &self.cursors,
+        };
+        let method = request.method;
+        let base = ctx.base.as_str();
+        match (resource, id, method) {
+            ("Users", None, "GET") => users::list(&ctx).await,
+            ("Users", None, "POST") => users::create(&ctx, request.body).await,
+            ("Users", Some(id), "GET") => users::get_one(&ctx, id).await,
+            ("Users", Some(id), "PUT") => users::replace(&ctx, id, request.body, false).await,
+            ("Users", Some(id), "PATCH") => users::replace(&ctx, id, request.body, true).await,
+            ("Users", Some(id), "DELETE") => users::delete(&ctx, id).await,
+            ("ServiceProviderConfig", None, "GET") => {
+                Ok(ScimResponse::json(schemas::service_provider_config(base)))
+            }
+            ("Schemas", None, "GET") => {
+                Ok(ScimResponse::json(schemas::list(schemas::schemas(base))))
+            }
+            ("Schemas", Some(id), "GET") => schemas::schemas(base)
+                .into_iter()
+                .find(|s| s["id"] == id)
+                .map(ScimResponse::json)
+                .ok_or_else(|| not_found(path)),
+            ("ResourceTypes", None, "GET") => Ok(ScimResponse::json(schemas::list(
+                schemas::resource_types(base),
+            ))),
+            ("ResourceTypes", Some(id), "GET") => schemas::resource_types(base)
+                .into_iter()
+                .find(|s| s["id"] == id)
+                .map(ScimResponse::json)
+                .ok_or_else(|| not_found(path)),
+            ("Users" | "ServiceProviderConfig" | "Schemas" | "ResourceTypes", _, _) => {
+                Err(method_not_allowed(method, path))
+            }
+            _ => Err(not_found(path)),
+        }
+    }
+}
