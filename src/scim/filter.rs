@@ -27,11 +27,98 @@ pub fn parse(text: &str) -> Result<ScimCondition, ScimError> {
             "The filter is longer than {MAX_FILTER_LEN} bytes"
         )));
     }
+    let text = hoist_sub_attributes(text.trim());
     let filter: Filter = text
-        .trim()
         .parse()
         .map_err(|e| invalid(format!("The filter is not valid: {e}")))?;
     condition(&filter)
+}
+
+/// Rewrites `emails[type eq "work"].value eq "x"` (what providers send, though RFC 7644's
+/// filter grammar has no sub-attribute after a value filter) into the equivalent
+/// `emails[(type eq "work") and value eq "x"]`, which it has. Text it cannot rewrite is left
+/// as it is, for the parser to refuse.
+fn hoist_sub_attributes(text: &str) -> String {
+    let mut out = text.to_string();
+    // Each pass rewrites the first `].name op value` outside string literals.
+    for _ in 0..64 {
+        match hoist_one(&out) {
+            Some(next) => out = next,
+            None => break,
+        }
+    }
+    out
+}
+
+fn hoist_one(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut opens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = string_end(bytes, i)?;
+                continue;
+            }
+            b'[' => opens.push(i),
+            b']' => {
+                let open = opens.pop()?;
+                if bytes.get(i + 1) == Some(&b'.') {
+                    let name_start = i + 2;
+                    let name_end = name_start
+                        + bytes[name_start..]
+                            .iter()
+                            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
+                            .count();
+                    let rest = &text[name_end..];
+                    let op_text = rest.trim_start();
+                    let op_end = op_text.find(|c: char| c.is_whitespace() || c == ')').unwrap_or(op_text.len());
+                    let op = &op_text[..op_end];
+                    let after_op = &op_text[op_end..];
+                    let (value, tail) = if op.eq_ignore_ascii_case("pr") {
+                        ("", after_op)
+                    } else {
+                        let value_text = after_op.trim_start();
+                        let value_end = if value_text.starts_with('"') {
+                            string_end(value_text.as_bytes(), 0)?
+                        } else {
+                            value_text
+                                .find(|c: char| c.is_whitespace() || c == ')')
+                                .unwrap_or(value_text.len())
+                        };
+                        (&value_text[..value_end], &value_text[value_end..])
+                    };
+                    if name_end == name_start || op.is_empty() || (value.is_empty() && !op.eq_ignore_ascii_case("pr")) {
+                        return None;
+                    }
+                    let comparison = format!("{} {op} {value}", &text[name_start..name_end]);
+                    return Some(format!(
+                        "{}[({}) and {}]{}",
+                        &text[..open],
+                        &text[open + 1..i],
+                        comparison.trim_end(),
+                        tail
+                    ));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index just past the closing quote of the string literal that opens at `start`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn condition(filter: &Filter) -> Result<ScimCondition, ScimError> {
