@@ -72,7 +72,9 @@ fn hoist_one(text: &str) -> Option<String> {
                             .count();
                     let rest = &text[name_end..];
                     let op_text = rest.trim_start();
-                    let op_end = op_text.find(|c: char| c.is_whitespace() || c == ')').unwrap_or(op_text.len());
+                    let op_end = op_text
+                        .find(|c: char| c.is_whitespace() || c == ')')
+                        .unwrap_or(op_text.len());
                     let op = &op_text[..op_end];
                     let after_op = &op_text[op_end..];
                     let (value, tail) = if op.eq_ignore_ascii_case("pr") {
@@ -88,7 +90,10 @@ fn hoist_one(text: &str) -> Option<String> {
                         };
                         (&value_text[..value_end], &value_text[value_end..])
                     };
-                    if name_end == name_start || op.is_empty() || (value.is_empty() && !op.eq_ignore_ascii_case("pr")) {
+                    if name_end == name_start
+                        || op.is_empty()
+                        || (value.is_empty() && !op.eq_ignore_ascii_case("pr"))
+                    {
                         return None;
                     }
                     let comparison = format!("{} {op} {value}", &text[name_start..name_end]);

@@ -130,6 +130,38 @@ fn bearer(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The list parameters of a SearchRequest body, as query parameters.
+fn search_params(body: &[u8]) -> Result<Vec<(String, String)>, ScimError> {
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))?;
+    let object = body
+        .as_object()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "A SearchRequest is an object"))?;
+    let mut params = Vec::new();
+    for name in [
+        "filter",
+        "startIndex",
+        "count",
+        "attributes",
+        "excludedAttributes",
+    ] {
+        let text = match patch::get(object, name) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ScimError::bad("invalidValue", format!("{name} lists strings")))?
+                .join(","),
+            Some(_) => return Err(ScimError::bad("invalidValue", format!("{name} is invalid"))),
+        };
+        params.push((name.to_string(), text));
+    }
+    Ok(params)
+}
+
 impl Scim {
     pub fn new() -> Scim {
         Scim::default()
@@ -184,6 +216,17 @@ impl Scim {
             cursors: &self.cursors,
         };
         let method = request.method;
+        let search = method == "POST"
+            && (id == Some(".search") && resource == "Users"
+                || resource == ".search" && id.is_none());
+        if search {
+            // POST .search (RFC 7644 3.4.3): a list whose parameters are in the body.
+            let ctx = Context {
+                params: search_params(request.body)?,
+                ..ctx
+            };
+            return users::list(&ctx).await;
+        }
         let base = ctx.base.as_str();
         match (resource, id, method) {
             ("Users", None, "GET") => users::list(&ctx).await,

@@ -80,6 +80,23 @@ pub fn apply(resource: &mut Value, body: &Value) -> Result<(), ScimError> {
                     apply_path(root, op, &path, Some(value))?;
                 }
             }
+            Some(Value::String(path)) if schema_uri(path.trim()).is_some() => {
+                // The path names a whole schema: its attributes are the value's members.
+                let uri = schema_uri(path.trim()).expect("a schema");
+                match (op, value) {
+                    (Op::Remove, _) if uri != USER_SCHEMA => {
+                        let k = key(root, uri);
+                        root.remove(&k);
+                    }
+                    (Op::Add | Op::Replace, Some(Value::Object(members))) => {
+                        let object = schema_object(root, uri);
+                        for (member, value) in members {
+                            set(object, op, member, None, Some(value));
+                        }
+                    }
+                    _ => return Err(syntax("A schema's path takes an object of its attributes")),
+                }
+            }
             Some(Value::String(path)) => {
                 let path = parse_path(path)?;
                 if op != Op::Remove && value.is_none() {
