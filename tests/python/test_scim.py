@@ -1,0 +1,408 @@
+"""SCIM 2.0 provisioning (`/scim/v2/accounts/{AccountId}/`), driven by real SCIM clients.
+
+* scim2-tester, the RFC 7643/7644 compliance checker, runs every check it has against the built
+  binary: each passes, or is listed in `NOT_APPLICABLE` with the reason.
+* scim2-client runs the provisioning cycles Okta and Entra ID run (find by userName, create,
+  deactivate, rename, delete), and boto3 checks after each step what ListUsers and GetUser show.
+* Raw requests check what the clients never send: token isolation and revocation, 409s,
+  If-Match, paging, and malformed filters and bodies (a SCIM 400 with its scimType, never 500).
+
+Every test makes its own tenant, Chime account and token (`belfry scim-token create`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+import httpx2
+import pytest
+import requests
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_models import PatchOp, PatchOperation, SearchRequest
+from scim2_tester import Status, check_server
+
+from support import list_all, server_env, unique
+
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+CHIME = "urn:belfry:params:scim:schemas:extension:chime:2.0:User"
+
+#: scim2-tester checks that do not apply to a Chime user, with the reason. Every other check
+#: must pass.
+NOT_APPLICABLE = {
+    ("check_remove_attribute", f"PATCH modify() did not remove attribute '{name}'"): reason
+    for name, reason in [
+        ("active", "a Chime user is Suspended or not: `active` always has a value (removing "
+                   "it makes the user active, as a user created without it is)"),
+        (CHIME, "a Chime user always has a LicenseType and a UserType: removing the "
+                "extension keeps them"),
+        (f"{CHIME}:licenseType", "a Chime user always has a LicenseType"),
+        (f"{CHIME}:userType", "a Chime user always has a UserType"),
+    ]
+}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def create_token(server, account_id: str) -> dict:
+    """`belfry scim-token create` on the server's store (the server keeps running)."""
+    out = subprocess.run(
+        [str(server.bin), "scim-token", "create", "--account-id", account_id,
+         *server.store.args()],
+        env=server_env(), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["AccountId"] == account_id
+    assert doc["BasePath"] == f"/scim/v2/accounts/{account_id}"
+    assert doc["Token"].startswith("belfry-scim-")
+    return doc
+
+
+def token_command(server, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(server.bin), "scim-token", *args, *server.store.args()],
+                          env=server_env(), capture_output=True, text=True, timeout=60)
+
+
+class Scim:
+    """One account's SCIM endpoint with one token: raw requests and a scim2-client."""
+
+    def __init__(self, server, account_id: str, token: str):
+        self.base = f"{server.endpoint}/scim/v2/accounts/{account_id}"
+        self.token = token
+        self.account_id = account_id
+
+    def request(self, method: str, path: str, *, token: str | None = "", **kwargs):
+        token = self.token if token == "" else token
+        headers = dict(kwargs.pop("headers", {}))
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.base + path, headers=headers, timeout=30,
+                                **kwargs)
+
+    def client(self) -> SyncSCIMClient:
+        http = httpx2.Client(base_url=self.base,
+                             headers={"Authorization": f"Bearer {self.token}"})
+        client = SyncSCIMClient(http)
+        client.discover()
+        return client
+
+
+@pytest.fixture
+def scim(belfry, account) -> Scim:
+    return Scim(belfry, account["AccountId"], create_token(belfry, account["AccountId"])["Token"])
+
+
+def expect_scim_error(resp, status: int, scim_type: str | None = None) -> dict:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["Content-Type"].startswith("application/scim+json")
+    body = resp.json()
+    assert body["schemas"] == [ERROR_SCHEMA], body
+    assert body["status"] == str(status), body
+    if scim_type is not None:
+        assert body.get("scimType") == scim_type, body
+    return body
+
+
+def chime_user(client, account_id: str, user_id: str) -> dict:
+    return client.get_user(AccountId=account_id, UserId=user_id)["User"]
+
+
+def listed(client, account_id: str) -> dict:
+    """ListUsers of the account, by UserId."""
+    return {u["UserId"]: u for u in list_all(client, AccountId=account_id)}
+
+
+def new_user(user_name: str, email: str | None = None, **extra) -> dict:
+    user = {"schemas": [USER_SCHEMA], "userName": user_name, **extra}
+    if email is not None:
+        user["emails"] = [{"value": email, "type": "work", "primary": True}]
+    return user
+
+
+# -- scim2-tester --------------------------------------------------------------------------
+
+def test_scim2_tester_checks_pass_or_are_listed_as_not_applicable(scim):
+    results = check_server(scim.client())
+    failures, not_applicable = [], []
+    for result in results:
+        if result.status == Status.SUCCESS:
+            continue
+        key = (result.title, result.reason)
+        if key in NOT_APPLICABLE:
+            not_applicable.append((*key, NOT_APPLICABLE[key]))
+        else:
+            failures.append((result.status.name, result.title, result.reason))
+    passed = sum(r.status == Status.SUCCESS for r in results)
+    print(f"\nscim2-tester: {len(results)} checks, {passed} passed, "
+          f"{len(not_applicable)} not applicable:")
+    for title, reason, why in not_applicable:
+        print(f"  n/a {title}: {reason} -- {why}")
+    assert not failures, failures
+    # Discovery, CRUD and PATCH checks all ran (a server that advertised nothing would pass
+    # vacuously).
+    titles = {r.title for r in results}
+    for title in ["object_creation", "object_replacement", "object_deletion",
+                  "check_replace_attribute", "query_all_schemas", "random_url"]:
+        assert title in titles, titles
+    assert len(not_applicable) == len(NOT_APPLICABLE)
+
+
+# -- provisioning cycles -------------------------------------------------------------------
+
+def test_okta_cycle_is_what_list_users_shows(scim, client):
+    sc = scim.client()
+    User = sc.get_resource_model("User")
+    acct = scim.account_id
+    # Okta tests the connection with a page of two.
+    resp = scim.request("GET", "/Users", params={"startIndex": 1, "count": 2})
+    assert resp.status_code == 200 and resp.json()["Resources"] == []
+    email = f"{unique('okta')}@Example.com"
+    # Looks the user up before creating.
+    assert sc.query(User, query_parameters=SearchRequest(
+        filter=f'userName eq "{email}"')).total_results == 0
+    created = sc.create(User, {
+        "schemas": [USER_SCHEMA], "userName": email, "externalId": "00u1okta",
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+        "emails": [{"value": email, "type": "work", "primary": True}], "active": True})
+    users = listed(client, acct)
+    assert users[created.id]["PrimaryEmail"] == email
+    assert users[created.id]["DisplayName"] == "Ada Lovelace"
+    assert users[created.id]["UserRegistrationStatus"] == "Unregistered"
+    # Found by userName, case-insensitively.
+    found = sc.query(User, query_parameters=SearchRequest(
+        filter=f'userName eq "{email.upper()}"'))
+    assert [u.id for u in found.resources] == [created.id]
+    # Deactivates with a path-less replace.
+    sc.modify(User, created.id, PatchOp[User](operations=[
+        PatchOperation[User](op="replace", value={"active": False})]))
+    assert chime_user(client, acct, created.id)["UserRegistrationStatus"] == "Suspended"
+    assert listed(client, acct)[created.id]["UserRegistrationStatus"] == "Suspended"
+    # Updates (and reactivates) with PUT.
+    current = sc.query(User, created.id)
+    assert current.active is False
+    current.display_name = "Ada King"
+    current.active = True
+    replaced = sc.replace(current)
+    assert replaced.display_name == "Ada King"
+    shown = chime_user(client, acct, created.id)
+    assert shown["DisplayName"] == "Ada King"
+    assert shown["UserRegistrationStatus"] == "Unregistered"
+    assert listed(client, acct)[created.id]["DisplayName"] == "Ada King"
+
+
+def test_entra_cycle_with_its_quirks_is_what_list_users_shows(scim, client):
+    sc = scim.client()
+    User = sc.get_resource_model("User")
+    acct = scim.account_id
+    name = str(uuid.uuid4())
+    email = f"{unique('entra')}@example.com"
+    lookup = f'externalId eq "ext-{name}" and userName eq "{name}"'
+    assert scim.request("GET", "/Users", params={"filter": lookup}).json()["totalResults"] == 0
+    created = sc.create(User, new_user(name, email, externalId=f"ext-{name}",
+                                       displayName="Grace Hopper"))
+    assert created.user_name == name  # kept exactly: not forced to be an email
+    assert listed(client, acct)[created.id]["PrimaryEmail"] == email
+    found = scim.request("GET", "/Users", params={"filter": lookup}).json()
+    assert [u["id"] for u in found["Resources"]] == [created.id]
+    # Entra ID without aadOptscim062020: capitalised ops and "False" as a string.
+    resp = scim.request("PATCH", f"/Users/{created.id}", json={
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}]})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["active"] is False
+    assert listed(client, acct)[created.id]["UserRegistrationStatus"] == "Suspended"
+    # Deactivated users are still returned by the lookup.
+    again = scim.request("GET", "/Users", params={"filter": lookup}).json()
+    assert [u["id"] for u in again["Resources"]] == [created.id]
+    # Rename: a new work email and display name.
+    renamed = f"{unique('renamed')}@example.com"
+    resp = scim.request("PATCH", f"/Users/{created.id}", json={
+        "schemas": [PATCH_OP],
+        "Operations": [
+            {"op": "Replace", "path": 'emails[type eq "work"].value', "value": renamed},
+            {"op": "Replace", "path": "displayName", "value": "Grace B. Hopper"},
+            {"op": "Replace", "path": "active", "value": "True"}]})
+    assert resp.status_code == 200, resp.text
+    shown = listed(client, acct)[created.id]
+    assert (shown["PrimaryEmail"], shown["DisplayName"], shown["UserRegistrationStatus"]) == \
+        (renamed, "Grace B. Hopper", "Unregistered")
+    by_email = scim.request("GET", "/Users", params={
+        "filter": f'emails[type eq "work"].value eq "{renamed}"'}).json()
+    assert [u["id"] for u in by_email["Resources"]] == [created.id]
+    # Delete: gone from ListUsers; a second delete is a cheap SCIM 404.
+    sc.delete(User, created.id)
+    assert created.id not in listed(client, acct)
+    expect_scim_error(scim.request("DELETE", f"/Users/{created.id}"), 404)
+    expect_scim_error(scim.request("GET", f"/Users/{created.id}"), 404)
+
+
+def test_changes_made_through_the_chime_api_are_seen_over_scim(scim, client):
+    acct = scim.account_id
+    email = f"{unique('chime')}@example.com"
+    user = client.create_user(AccountId=acct, Email=email, UserType="PrivateUser")["User"]
+    found = scim.request("GET", "/Users", params={"filter": f'userName eq "{email}"'}).json()
+    assert found["totalResults"] == 1
+    resource = found["Resources"][0]
+    assert (resource["id"], resource["userName"]) == (user["UserId"], email)
+    assert resource["emails"][0]["value"] == email
+    etag = resource["meta"]["version"]
+    client.update_user(AccountId=acct, UserId=user["UserId"], LicenseType="Basic")
+    client.batch_suspend_user(AccountId=acct, UserIdList=[user["UserId"]])
+    resp = scim.request("GET", f"/Users/{user['UserId']}")
+    after = resp.json()
+    assert after[CHIME]["licenseType"] == "Basic"
+    assert after["active"] is False
+    assert after["meta"]["version"] != etag
+    assert resp.headers["ETag"] == after["meta"]["version"]
+
+
+# -- what the clients never send -----------------------------------------------------------
+
+def test_user_name_is_unique_case_insensitively(scim):
+    name = f"Unique-{uuid.uuid4()}"
+    assert scim.request("POST", "/Users", json=new_user(name)).status_code == 201
+    expect_scim_error(scim.request("POST", "/Users", json=new_user(name.lower())), 409,
+                      "uniqueness")
+    # A work email another user has is a conflict too.
+    email = f"{unique('dup')}@example.com"
+    assert scim.request("POST", "/Users", json=new_user(str(uuid.uuid4()), email)).ok
+    expect_scim_error(
+        scim.request("POST", "/Users", json=new_user(str(uuid.uuid4()), email.upper())),
+        409, "uniqueness")
+
+
+def test_a_user_without_email_gets_a_placeholder_that_scim_never_shows(scim, client):
+    resp = scim.request("POST", "/Users", json=new_user("no-email-" + uuid.uuid4().hex))
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert "emails" not in created
+    shown = chime_user(client, scim.account_id, created["id"])
+    assert shown["PrimaryEmail"] == f"{created['id']}@scim.belfry.invalid"
+
+
+def test_tokens_are_bound_to_one_account_and_revocable(belfry, client, scim):
+    other = client.create_account(Name=unique("other"))["Account"]["AccountId"]
+    other_token = create_token(belfry, other)
+    other_user = Scim(belfry, other, other_token["Token"]).request(
+        "POST", "/Users", json=new_user("secret-" + uuid.uuid4().hex)).json()
+    # This account's token reads and writes nothing of the other account.
+    trespass = Scim(belfry, other, scim.token)
+    for method, path, body in [("GET", "/Users", None), ("GET", f"/Users/{other_user['id']}", None),
+                               ("POST", "/Users", new_user("x")),
+                               ("DELETE", f"/Users/{other_user['id']}", None),
+                               ("GET", "/ServiceProviderConfig", None)]:
+        body = expect_scim_error(trespass.request(method, path, json=body), 401)
+        assert other_user["id"] not in json.dumps(body)
+    # No token, a wrong one, and a non-bearer scheme.
+    expect_scim_error(scim.request("GET", "/Users", token=None), 401)
+    expect_scim_error(scim.request("GET", "/Users", token="belfry-scim-" + "0" * 64), 401)
+    expect_scim_error(scim.request("GET", "/Users", token=None,
+                                   headers={"Authorization": f"Basic {scim.token}"}), 401)
+    # Listed, then revoked: 401 from the next request on; the other token still works.
+    listed_tokens = [json.loads(line) for line in
+                     token_command(belfry, "list", "--account-id", other).stdout.splitlines()]
+    assert [t["TokenId"] for t in listed_tokens] == [other_token["TokenId"]]
+    assert "Token" not in listed_tokens[0]
+    assert scim.request("GET", "/Users").status_code == 200
+    out = token_command(belfry, "revoke", "--token-id", other_token["TokenId"])
+    assert out.returncode == 0, out.stderr
+    expect_scim_error(Scim(belfry, other, other_token["Token"]).request("GET", "/Users"), 401)
+    assert token_command(belfry, "revoke", "--token-id", other_token["TokenId"]).returncode != 0
+    assert scim.request("GET", "/Users").status_code == 200
+
+
+def test_unknown_urls_are_scim_404s(scim, belfry):
+    for path in ["/Groups", "/Users/x/y", "/Nothing", "/Schemas/urn:nothing"]:
+        expect_scim_error(scim.request("GET", path), 404)
+    resp = requests.get(f"{belfry.endpoint}/scim/v1/whatever", timeout=30)
+    expect_scim_error(resp, 404)
+
+
+def test_if_match_is_honoured(scim):
+    created = scim.request("POST", "/Users", json=new_user("etag-" + uuid.uuid4().hex)).json()
+    path = f"/Users/{created['id']}"
+    etag = created["meta"]["version"]
+    stale = new_user(created["userName"], displayName="Stale")
+    expect_scim_error(scim.request("PUT", path, json=stale, headers={"If-Match": 'W/"old"'}),
+                      412)
+    resp = scim.request("PUT", path, json=new_user(created["userName"], displayName="Fresh"),
+                        headers={"If-Match": etag})
+    assert resp.status_code == 200 and resp.json()["displayName"] == "Fresh"
+    assert resp.headers["ETag"] != etag
+    expect_scim_error(scim.request("DELETE", path, headers={"If-Match": etag}), 412)
+    assert scim.request("DELETE", path, headers={"If-Match": resp.headers["ETag"]}).status_code \
+        == 204
+
+
+def test_start_index_pages_walk_every_user_once_in_list_users_order(scim, client):
+    emails = sorted(f"page-{i:02d}-{uuid.uuid4().hex[:6]}@example.com" for i in range(23))
+    for email in emails:
+        assert scim.request("POST", "/Users", json=new_user(email, email)).status_code == 201
+    seen, start = [], 1
+    while True:
+        page = scim.request("GET", "/Users", params={"startIndex": start, "count": 5}).json()
+        assert page["totalResults"] == 23 and page["startIndex"] == start
+        seen += [u["userName"] for u in page["Resources"]]
+        if page["itemsPerPage"] < 5:
+            break
+        start += page["itemsPerPage"]
+    assert seen == emails
+    assert [u["PrimaryEmail"] for u in list_all(client, AccountId=scim.account_id)] == emails
+    # A jump (no page ended there) and a page past the end.
+    jump = scim.request("GET", "/Users", params={"startIndex": 7, "count": 3}).json()
+    assert [u["userName"] for u in jump["Resources"]] == emails[6:9]
+    past = scim.request("GET", "/Users", params={"startIndex": 100}).json()
+    assert (past["Resources"], past["totalResults"]) == ([], 23)
+    # Filtered pages, with or: the users 00..04.
+    wanted = " or ".join(f'userName eq "{e}"' for e in emails[:5])
+    first = scim.request("GET", "/Users", params={"filter": wanted, "count": 3}).json()
+    rest = scim.request("GET", "/Users",
+                        params={"filter": wanted, "count": 3, "startIndex": 4}).json()
+    assert [u["userName"] for u in first["Resources"] + rest["Resources"]] == emails[:5]
+    assert first["totalResults"] == 5
+    starts = scim.request("GET", "/Users", params={"filter": 'userName sw "page-1"'}).json()
+    assert [u["userName"] for u in starts["Resources"]] == emails[10:20]
+
+
+@pytest.mark.parametrize("filter_text", [
+    "userName", 'userName eq', 'userName zz "x"', 'title eq "x"', "(((((", 'userName eq "x',
+    "active gt true", 'userName eq "x" and', "a" * 5000, "(" * 200 + "userName pr" + ")" * 200,
+    'emails[type eq "work"', "userName eq 12", "not", "\x00",
+])
+def test_malformed_filters_are_invalid_filter_400s(scim, filter_text):
+    expect_scim_error(scim.request("GET", "/Users", params={"filter": filter_text}), 400,
+                      "invalidFilter")
+
+
+@pytest.mark.parametrize("method,body,scim_type", [
+    ("POST", b"{", "invalidSyntax"),
+    ("POST", b"[]", "invalidSyntax"),
+    ("POST", json.dumps({"userName": ""}).encode(), "invalidValue"),
+    ("POST", json.dumps({"userName": 7}).encode(), "invalidValue"),
+    ("POST", json.dumps({"userName": "a", "active": "perhaps"}).encode(), "invalidValue"),
+    ("POST", json.dumps({"userName": "a", "emails": [{"value": "nope"}]}).encode(), "invalidValue"),
+    ("POST", json.dumps({"userName": "a", CHIME: {"licenseType": "Gold"}}).encode(),
+     "invalidValue"),
+    ("PATCH", json.dumps({"Operations": []}).encode(), "invalidSyntax"),
+    ("PATCH", json.dumps({"schemas": [PATCH_OP], "Operations": [{"op": "jump"}]}).encode(),
+     "invalidSyntax"),
+    ("PATCH", json.dumps({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "id", "value": "x"}]}).encode(), "mutability"),
+    ("PATCH", json.dumps({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "emails[type eq", "value": "x"}]}).encode(), "invalidPath"),
+    ("PATCH", json.dumps({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "active", "value": "sometimes"}]}).encode(), "invalidValue"),
+    ("PUT", b"\xff\xfe", "invalidSyntax"),
+])
+def test_malformed_bodies_are_scim_400s(scim, method, body, scim_type):
+    created = scim.request("POST", "/Users", json=new_user("body-" + uuid.uuid4().hex)).json()
+    path = "/Users" if method == "POST" else f"/Users/{created['id']}"
+    expect_scim_error(scim.request(method, path, data=body,
+                                   headers={"Content-Type": "application/scim+json"}),
+                      400, scim_type)
+    # The user is as it was.
+    assert scim.request("GET", f"/Users/{created['id']}").json()["userName"] == \
+        created["userName"]
