@@ -22,16 +22,19 @@ fn invalid(detail: impl Into<String>) -> ScimError {
 
 /// Parses a `filter` parameter into a condition on the account's users.
 pub fn parse(text: &str) -> Result<ScimCondition, ScimError> {
+    condition(&parse_filter(text)?)
+}
+
+/// Parses a `filter` parameter (bounded in length, depth and terms).
+pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
     if text.len() > MAX_FILTER_LEN {
         return Err(invalid(format!(
             "The filter is longer than {MAX_FILTER_LEN} bytes"
         )));
     }
-    let text = hoist_sub_attributes(text.trim());
-    let filter: Filter = text
+    hoist_sub_attributes(text.trim())
         .parse()
-        .map_err(|e| invalid(format!("The filter is not valid: {e}")))?;
-    condition(&filter)
+        .map_err(|e| invalid(format!("The filter is not valid: {e}")))
 }
 
 /// Rewrites `emails[type eq "work"].value eq "x"` (what providers send, though RFC 7644's

@@ -2,18 +2,19 @@
 //! provider (Okta, Entra ID, ...) provisions the account's users.
 //!
 //! The base URL a provider is configured with is `/scim/v2/accounts/{AccountId}`; under it
-//! `/Users`, `/ServiceProviderConfig`, `/Schemas` and `/ResourceTypes`. Every request carries
+//! `/Users`, `/Groups`, `/ServiceProviderConfig`, `/Schemas` and `/ResourceTypes`. Every request carries
 //! `Authorization: Bearer <token>`, a token made by `belfry scim-token create --account-id`
 //! and bound to that one account: a token of another account, a revoked or unknown one, is a
 //! 401 that reads nothing. SigV4 plays no part here.
 //!
 //! The request goes: route (this module) -> authenticate (the token's hash, looked up in the
-//! store) -> handler ([`users`]; [`schemas`] for discovery) -> store. Filters are parsed in
+//! store) -> handler ([`users`], [`groups`]; [`schemas`] for discovery) -> store. Filters are parsed in
 //! [`filter`], PATCH bodies applied in [`patch`], list positions kept in [`paging`]; every
 //! failure is a SCIM error ([`error`]). Anything else under `/scim/` is a SCIM-shaped 404.
 
 pub mod error;
 pub mod filter;
+pub mod groups;
 pub mod paging;
 pub mod patch;
 pub mod schemas;
@@ -130,6 +131,26 @@ fn bearer(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// A search of every resource type: the users matching, then the groups, paged as one list.
+/// A filter that only groups can match (on `members`) matches no user.
+async fn search_all(ctx: &Context<'_>) -> Result<ScimResponse, ScimError> {
+    let (start, count) = users::paging(ctx)?;
+    let (user_total, mut resources) = match users::page(ctx, start, count).await {
+        Ok(page) => page,
+        Err(e) if e.scim_type == Some("invalidFilter") => (0, Vec::new()),
+        Err(e) => return Err(e),
+    };
+    // Where the page reaches past the users, it goes on with the groups.
+    let group_start = (start as i64 - user_total).max(1) as u64;
+    let (group_total, groups) = groups::page(ctx, group_start, count - resources.len()).await?;
+    resources.extend(groups);
+    Ok(users::list_response(
+        user_total + group_total,
+        start,
+        resources,
+    ))
+}
+
 /// The list parameters of a SearchRequest body, as query parameters.
 fn search_params(body: &[u8]) -> Result<Vec<(String, String)>, ScimError> {
     let body: Value = serde_json::from_slice(body)
@@ -216,16 +237,22 @@ impl Scim {
             cursors: &self.cursors,
         };
         let method = request.method;
-        let search = method == "POST"
-            && (id == Some(".search") && resource == "Users"
-                || resource == ".search" && id.is_none());
-        if search {
-            // POST .search (RFC 7644 3.4.3): a list whose parameters are in the body.
+        // POST .search (RFC 7644 3.4.3): a list whose parameters are in the body; at the base
+        // URL, of every resource type (users, then groups).
+        if method == "POST"
+            && id == Some(".search")
+            && (resource == "Users" || resource == "Groups")
+            || method == "POST" && resource == ".search" && id.is_none()
+        {
             let ctx = Context {
                 params: search_params(request.body)?,
                 ..ctx
             };
-            return users::list(&ctx).await;
+            return match resource {
+                "Users" => users::list(&ctx).await,
+                "Groups" => groups::list(&ctx).await,
+                _ => search_all(&ctx).await,
+            };
         }
         let base = ctx.base.as_str();
         match (resource, id, method) {
@@ -235,6 +262,12 @@ impl Scim {
             ("Users", Some(id), "PUT") => users::replace(&ctx, id, request.body, false).await,
             ("Users", Some(id), "PATCH") => users::replace(&ctx, id, request.body, true).await,
             ("Users", Some(id), "DELETE") => users::delete(&ctx, id).await,
+            ("Groups", None, "GET") => groups::list(&ctx).await,
+            ("Groups", None, "POST") => groups::create(&ctx, request.body).await,
+            ("Groups", Some(id), "GET") => groups::get_one(&ctx, id).await,
+            ("Groups", Some(id), "PUT") => groups::replace(&ctx, id, request.body, false).await,
+            ("Groups", Some(id), "PATCH") => groups::replace(&ctx, id, request.body, true).await,
+            ("Groups", Some(id), "DELETE") => groups::delete(&ctx, id).await,
             ("ServiceProviderConfig", None, "GET") => {
                 Ok(ScimResponse::json(schemas::service_provider_config(base)))
             }
@@ -254,7 +287,7 @@ impl Scim {
                 .find(|s| s["id"] == id)
                 .map(ScimResponse::json)
                 .ok_or_else(|| not_found(path)),
-            ("Users" | "ServiceProviderConfig" | "Schemas" | "ResourceTypes", _, _) => {
+            ("Users" | "Groups" | "ServiceProviderConfig" | "Schemas" | "ResourceTypes", _, _) => {
                 Err(method_not_allowed(method, path))
             }
             _ => Err(not_found(path)),

@@ -325,7 +325,7 @@ fn set(
 }
 
 /// Whether an element of a multi-valued attribute matches a value filter.
-fn matches(item: &Value, filter: &ValFilter) -> bool {
+pub(super) fn matches(item: &Value, filter: &ValFilter) -> bool {
     match filter {
         ValFilter::Attr(exp) => {
             let Some(item) = item.as_object() else {
@@ -342,7 +342,7 @@ fn matches(item: &Value, filter: &ValFilter) -> bool {
     }
 }
 
-fn compare(actual: Option<&Value>, op: &CompareOp, expected: &CompValue) -> bool {
+pub(super) fn compare(actual: Option<&Value>, op: &CompareOp, expected: &CompValue) -> bool {
     let actual = actual.unwrap_or(&Value::Null);
     match (actual, expected) {
         (Value::String(a), CompValue::Str(e)) => {

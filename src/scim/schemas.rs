@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::model::{License, UserType};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const CHIME_USER_SCHEMA: &str = "urn:belfry:params:scim:schemas:extension:chime:2.0:User";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -102,9 +103,39 @@ pub fn chime_user_schema(base: &str) -> Value {
     })
 }
 
+/// The core Group schema: a Chime room, its name and its user members.
+pub fn group_schema(base: &str) -> Value {
+    json!({
+        "schemas": [SCHEMA_SCHEMA],
+        "id": GROUP_SCHEMA,
+        "name": "Group",
+        "description": "Group (a Chime room of the account)",
+        "attributes": [
+            with(attribute("displayName", "string", "The room's name"),
+                json!({"required": true})),
+            with(attribute("members", "complex", "The room's user members"),
+                json!({"multiValued": true, "subAttributes": [
+                    with(attribute("value", "string", "The member's UserId"),
+                        json!({"mutability": "immutable", "caseExact": true})),
+                    with(attribute("$ref", "reference", "The member's URI"),
+                        json!({"mutability": "immutable", "referenceTypes": ["User"]})),
+                    with(attribute("display", "string", "The member's name or email"),
+                        json!({"mutability": "readOnly"})),
+                    with(attribute("type", "string", "The kind of member"),
+                        json!({"mutability": "immutable", "canonicalValues": ["User"]})),
+                ]})),
+        ],
+        "meta": meta(base, "Schema", &format!("Schemas/{GROUP_SCHEMA}")),
+    })
+}
+
 /// Every schema, by id.
 pub fn schemas(base: &str) -> Vec<Value> {
-    vec![user_schema(base), chime_user_schema(base)]
+    vec![
+        user_schema(base),
+        chime_user_schema(base),
+        group_schema(base),
+    ]
 }
 
 /// The User resource type.
@@ -121,8 +152,21 @@ pub fn user_resource_type(base: &str) -> Value {
     })
 }
 
+/// The Group resource type.
+pub fn group_resource_type(base: &str) -> Value {
+    json!({
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "Group (a Chime room)",
+        "schema": GROUP_SCHEMA,
+        "meta": meta(base, "ResourceType", "ResourceTypes/Group"),
+    })
+}
+
 pub fn resource_types(base: &str) -> Vec<Value> {
-    vec![user_resource_type(base)]
+    vec![user_resource_type(base), group_resource_type(base)]
 }
 
 /// What the server supports (RFC 7643 5).

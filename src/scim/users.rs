@@ -219,7 +219,7 @@ pub fn write_of(resource: &Value) -> Result<ScimUserWrite, ScimError> {
 }
 
 /// Refuses a write whose `If-Match` names another version.
-fn check_if_match(ctx: &Context<'_>, current: &Value) -> Result<(), ScimError> {
+pub(super) fn check_if_match(ctx: &Context<'_>, current: &Value) -> Result<(), ScimError> {
     match ctx.if_match {
         None => Ok(()),
         Some(wanted) if wanted.trim() == "*" => Ok(()),
@@ -320,7 +320,7 @@ pub async fn delete(ctx: &Context<'_>, user_id: &str) -> Result<ScimResponse, Sc
 }
 
 /// A positive integer query parameter.
-fn number(ctx: &Context<'_>, name: &str) -> Result<Option<i64>, ScimError> {
+pub(super) fn number(ctx: &Context<'_>, name: &str) -> Result<Option<i64>, ScimError> {
     ctx.param(name)
         .map(|v| {
             v.trim()
@@ -333,16 +333,32 @@ fn number(ctx: &Context<'_>, name: &str) -> Result<Option<i64>, ScimError> {
 /// GET /Users: a page of the account's users matching `filter`, from `startIndex` (1-based),
 /// at most `count` ([`MAX_RESULTS`]) of them, in ListUsers order.
 pub async fn list(ctx: &Context<'_>) -> Result<ScimResponse, ScimError> {
+    let (start, count) = paging(ctx)?;
+    let (total, resources) = page(ctx, start, count).await?;
+    Ok(list_response(total, start, resources))
+}
+
+/// The `startIndex` (1 and up) and `count` (0 to [`MAX_RESULTS`]) of a list request.
+pub(super) fn paging(ctx: &Context<'_>) -> Result<(u64, usize), ScimError> {
+    let start = number(ctx, "startIndex")?.unwrap_or(1).max(1) as u64;
+    let count = number(ctx, "count")?
+        .unwrap_or(MAX_RESULTS as i64)
+        .clamp(0, MAX_RESULTS as i64) as usize;
+    Ok((start, count))
+}
+
+/// The total of the users matching the request's filter, and the page from `start`.
+pub(super) async fn page(
+    ctx: &Context<'_>,
+    start: u64,
+    count: usize,
+) -> Result<(i64, Vec<Value>), ScimError> {
     let filter_text = ctx.param("filter").unwrap_or_default();
     let condition = if filter_text.trim().is_empty() {
         ScimCondition::Const(true)
     } else {
         filter::parse(&filter_text)?
     };
-    let start = number(ctx, "startIndex")?.unwrap_or(1).max(1) as u64;
-    let count = number(ctx, "count")?
-        .unwrap_or(MAX_RESULTS as i64)
-        .clamp(0, MAX_RESULTS as i64) as usize;
     let (store, owner, account) = (ctx.store, ctx.owner, ctx.account_id);
     let cursor = match ctx.cursors.get(account, &filter_text, start) {
         Some(cursor) => Some(cursor),
@@ -358,7 +374,7 @@ pub async fn list(ctx: &Context<'_>) -> Result<ScimResponse, ScimError> {
             None => {
                 // Past the last user: an empty page.
                 let total = store.scim_count_users(owner, account, &condition).await?;
-                return Ok(list_response(total, start, Vec::new()));
+                return Ok((total, Vec::new()));
             }
         },
     };
@@ -367,7 +383,7 @@ pub async fn list(ctx: &Context<'_>) -> Result<ScimResponse, ScimError> {
         None => store.scim_count_users(owner, account, &condition).await?,
     };
     if count == 0 {
-        return Ok(list_response(total, start, Vec::new()));
+        return Ok((total, Vec::new()));
     }
     let after = cursor.as_ref().map(|c| c.after.as_str());
     let page = store
@@ -387,10 +403,10 @@ pub async fn list(ctx: &Context<'_>) -> Result<ScimResponse, ScimError> {
         .iter()
         .map(|user| project(render(user, &ctx.base), ctx))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_response(total, start, resources))
+    Ok((total, resources))
 }
 
-fn list_response(total: i64, start: u64, resources: Vec<Value>) -> ScimResponse {
+pub(super) fn list_response(total: i64, start: u64, resources: Vec<Value>) -> ScimResponse {
     let body = json!({
         "schemas": [LIST_RESPONSE],
         "totalResults": total,
@@ -409,7 +425,7 @@ fn list_response(total: i64, start: u64, resources: Vec<Value>) -> ScimResponse 
 /// Keeps the attributes `attributes` names, or drops those `excludedAttributes` names
 /// (RFC 7644 3.4.2.5); `id` and `schemas` are always returned. Names are matched on their
 /// top-level attribute (`name.givenName` keeps `name`), case-insensitively.
-fn project(resource: Value, ctx: &Context<'_>) -> Result<Value, ScimError> {
+pub(super) fn project(resource: Value, ctx: &Context<'_>) -> Result<Value, ScimError> {
     let Value::Object(mut object) = resource else {
         return Ok(resource);
     };

@@ -309,7 +309,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         number: 6,
-        name: "SCIM provisioning: tokens, and the SCIM attributes of users",
+        name: "SCIM provisioning: tokens, and the SCIM attributes of users and rooms",
         statements: &[
             // A SCIM bearer token, bound to one Chime account; only its SHA-256 is kept.
             "CREATE TABLE scim_tokens (
@@ -336,6 +336,8 @@ pub const MIGRATIONS: &[Migration] = &[
                 ON users (account_id, (COALESCE(scim_user_name_key, email_key)), email_key)",
             "CREATE INDEX users_by_scim_external_id
                 ON users (account_id, scim_external_id, email_key)",
+            // A SCIM Group is a room; its externalId is kept beside it.
+            "ALTER TABLE rooms ADD COLUMN scim_external_id TEXT",
         ],
     },
 ];

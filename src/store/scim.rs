@@ -634,6 +634,54 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The SCIM `externalId` of a room of the account (a SCIM Group).
+    pub async fn scim_room_external_id(
+        &self,
+        owner: &str,
+        account_id: &str,
+        room_id: &str,
+    ) -> Result<Option<String>> {
+        Self::check_owner(&self.reads, owner, account_id).await?;
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT scim_external_id FROM rooms WHERE account_id = $1 AND room_id = $2",
+        )
+        .bind(account_id)
+        .bind(room_id)
+        .fetch_optional(&self.reads)
+        .await?;
+        match row {
+            Some((external_id,)) => Ok(external_id),
+            None => Err(StoreError::no_room(account_id, room_id)),
+        }
+    }
+
+    /// Sets (or with `None` clears) the SCIM `externalId` of a room of the account.
+    pub async fn set_scim_room_external_id(
+        &self,
+        owner: &str,
+        account_id: &str,
+        room_id: &str,
+        external_id: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        self.lock_account(&mut tx, owner, account_id).await?;
+        let done = sqlx::query(
+            "UPDATE rooms SET scim_external_id = $1 WHERE account_id = $2 AND room_id = $3",
+        )
+        .bind(external_id)
+        .bind(account_id)
+        .bind(room_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::no_room(account_id, room_id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// Applies the Chime side of a SCIM write to a user record.
 fn apply_write(record: &mut UserRecord, write: &ScimUserWrite) {
     let user = &mut record.user;

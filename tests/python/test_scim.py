@@ -259,6 +259,61 @@ def test_changes_made_through_the_chime_api_are_seen_over_scim(scim, client):
     assert resp.headers["ETag"] == after["meta"]["version"]
 
 
+def test_groups_are_rooms_with_their_members(scim, client):
+    acct = scim.account_id
+    users = [scim.request("POST", "/Users", json=new_user(f"{unique('member')}@example.com",
+                                                          f"{unique('m')}@example.com")).json()
+             for _ in range(3)]
+    ids = [u["id"] for u in users]
+    # Okta looks the group up by displayName before it pushes it.
+    name = unique("Pro tier")
+    lookup = {"filter": f'displayName eq "{name}"'}
+    assert scim.request("GET", "/Groups", params=lookup).json()["totalResults"] == 0
+    resp = scim.request("POST", "/Groups", json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name,
+        "externalId": "grp-1", "members": [{"value": ids[0]}, {"value": ids[1]}]})
+    assert resp.status_code == 201, resp.text
+    group = resp.json()
+    rooms = {r["RoomId"]: r for r in client.list_rooms(AccountId=acct)["Rooms"]}
+    assert rooms[group["id"]]["Name"] == name
+
+    def room_members() -> set:
+        page = client.list_room_memberships(AccountId=acct, RoomId=group["id"])
+        return {m["Member"]["MemberId"] for m in page["RoomMemberships"]}
+
+    assert room_members() == {ids[0], ids[1]}
+    found = scim.request("GET", "/Groups", params=lookup).json()
+    assert [g["id"] for g in found["Resources"]] == [group["id"]]
+    assert found["Resources"][0]["externalId"] == "grp-1"
+    # Entra ID: add and remove members, rename.
+    resp = scim.request("PATCH", f"/Groups/{group['id']}", json={"schemas": [PATCH_OP],
+        "Operations": [
+            {"op": "Add", "path": "members", "value": [{"value": ids[2]}]},
+            {"op": "Remove", "path": f'members[value eq "{ids[0]}"]'},
+            {"op": "Replace", "path": "displayName", "value": name + " renamed"}]})
+    assert resp.status_code == 200, resp.text
+    assert room_members() == {ids[1], ids[2]}
+    assert client.get_room(AccountId=acct, RoomId=group["id"])["Room"]["Name"] == \
+        name + " renamed"
+    by_member = scim.request("GET", "/Groups",
+                             params={"filter": f'members[value eq "{ids[2]}"]'}).json()
+    assert [g["id"] for g in by_member["Resources"]] == [group["id"]]
+    # A user deleted over SCIM leaves the room; a member that is no user is an invalid value.
+    scim.request("DELETE", f"/Users/{ids[1]}")
+    assert room_members() == {ids[2]}
+    expect_scim_error(scim.request("PATCH", f"/Groups/{group['id']}", json={
+        "schemas": [PATCH_OP], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]}),
+        400, "invalidValue")
+    # PUT replaces the members; DELETE removes the room.
+    resp = scim.request("PUT", f"/Groups/{group['id']}", json={
+        "displayName": name, "members": [{"value": ids[0]}]})
+    assert resp.status_code == 200 and room_members() == {ids[0]}
+    assert scim.request("DELETE", f"/Groups/{group['id']}").status_code == 204
+    assert group["id"] not in {r["RoomId"] for r in client.list_rooms(AccountId=acct)["Rooms"]}
+    expect_scim_error(scim.request("GET", f"/Groups/{group['id']}"), 404)
+
+
 # -- what the clients never send -----------------------------------------------------------
 
 def test_user_name_is_unique_case_insensitively(scim):
@@ -315,7 +370,8 @@ def test_tokens_are_bound_to_one_account_and_revocable(belfry, client, scim):
 
 
 def test_unknown_urls_are_scim_404s(scim, belfry):
-    for path in ["/Groups", "/Users/x/y", "/Nothing", "/Schemas/urn:nothing"]:
+    for path in ["/Groups/x/y", "/Users/x/y", "/Nothing", "/Schemas/urn:nothing",
+                 "/Groups/no-such-room"]:
         expect_scim_error(scim.request("GET", path), 404)
     resp = requests.get(f"{belfry.endpoint}/scim/v1/whatever", timeout=30)
     expect_scim_error(resp, 404)
