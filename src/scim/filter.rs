@@ -321,6 +321,83 @@ fn op_of(op: &CompareOp) -> ScimOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of filters, in any order: whatever they make, parsing answers a condition or a
+    /// 400 `invalidFilter`, and never panics.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "userName",
+                "externalId",
+                "emails",
+                "emails.value",
+                "active",
+                "id",
+                "title",
+                "displayName",
+                "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+                "[",
+                "]",
+                "(",
+                ")",
+                ".value",
+                "eq",
+                "ne",
+                "co",
+                "sw",
+                "ew",
+                "gt",
+                "pr",
+                "and",
+                "or",
+                "not",
+                "true",
+                "false",
+                "null",
+                "12",
+                "\"x\"",
+                "\"work\"",
+                "type",
+                "value",
+                "\"",
+                "\\",
+            ])
+            .prop_map(str::to_string),
+            "\\PC{0,6}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_condition_or_an_invalid_filter(
+            pieces in prop::collection::vec(piece(), 0..24),
+            glue in prop::sample::select(vec![" ", "", "  "]),
+        ) {
+            let text = pieces.join(glue);
+            if let Err(e) = parse(&text) {
+                prop_assert_eq!((e.status, e.scim_type), (400, Some("invalidFilter")));
+            }
+        }
+
+        /// Values travel intact, whatever they hold (quotes, backslashes, any character):
+        /// `userName eq v1 or externalId eq v2` as a JSON-quoted text parses to exactly them.
+        #[test]
+        fn quoted_values_round_trip(a in "\\PC{0,12}", b in "\\PC{0,12}") {
+            let text = format!(
+                "userName eq {} or externalId eq {}",
+                serde_json::to_string(&a).unwrap(),
+                serde_json::to_string(&b).unwrap()
+            );
+            prop_assert_eq!(
+                parse(&text).unwrap(),
+                ScimCondition::Or(vec![
+                    ScimCondition::Compare(ScimAttr::UserName, ScimOp::Eq, a),
+                    ScimCondition::Compare(ScimAttr::ExternalId, ScimOp::Eq, b),
+                ])
+            );
+        }
+    }
 
     fn eq(attr: ScimAttr, value: &str) -> ScimCondition {
         ScimCondition::Compare(attr, ScimOp::Eq, value.to_string())
