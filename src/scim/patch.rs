@@ -68,6 +68,11 @@ pub fn apply(resource: &mut Value, body: &Value) -> Result<(), ScimError> {
                     return Err(syntax("An operation without a path has an object value"));
                 };
                 for (name, value) in values {
+                    // Okta repeats the group's `id` in a path-less replace: a read-only
+                    // attribute sent as it is changes nothing.
+                    if is_read_only(name) && get(root, name) == Some(value) {
+                        continue;
+                    }
                     // A schema's URN holds that schema's attributes (an extension's).
                     if let (Some(uri), Value::Object(members)) = (schema_uri(name), value) {
                         let object = schema_object(root, uri);
@@ -159,15 +164,19 @@ fn schema_object<'a>(root: &'a mut Map<String, Value>, uri: &str) -> &'a mut Map
     slot.as_object_mut().expect("made an object")
 }
 
+/// `id`, `meta` and `schemas`: what no PATCH changes.
+fn is_read_only(name: &str) -> bool {
+    ["id", "meta", "schemas"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// The object an attribute path lives in: the resource, or its extension's object.
 fn container<'a>(
     root: &'a mut Map<String, Value>,
     path: &AttrPath,
 ) -> Result<&'a mut Map<String, Value>, ScimError> {
-    if path.name.eq_ignore_ascii_case("id")
-        || path.name.eq_ignore_ascii_case("meta")
-        || path.name.eq_ignore_ascii_case("schemas")
-    {
+    if path.uri.is_none() && is_read_only(&path.name) {
         return Err(ScimError::bad(
             "mutability",
             format!("{} is read-only", path.name),
@@ -300,6 +309,10 @@ fn set(
         return;
     }
     match (op, value, object.get_mut(&k)) {
+        // Entra ID removes members by listing them as the value: those elements go.
+        (Op::Remove, Some(Value::Array(gone)), Some(Value::Array(items))) => {
+            items.retain(|item| !gone.iter().any(|g| same_element(item, g)));
+        }
         (Op::Remove, _, _) => {
             object.remove(&k);
         }
@@ -321,6 +334,15 @@ fn set(
         (_, value, _) => {
             object.insert(k, value.cloned().unwrap_or(Value::Null));
         }
+    }
+}
+
+/// Whether two elements of a multi-valued attribute are the same: by their `value`, or whole.
+fn same_element(a: &Value, b: &Value) -> bool {
+    let value = |v: &Value| v.as_object().and_then(|o| get(o, "value")).cloned();
+    match (value(a), value(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
     }
 }
 
@@ -456,6 +478,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out["emails"], json!([]));
+        // Groups: Okta repeats the id in a path-less replace; Entra ID removes members by
+        // value.
+        let group =
+            json!({"id": "g", "displayName": "a", "members": [{"value": "u1"}, {"value": "u2"}]});
+        let out = patch(
+            group.clone(),
+            json!([{"op": "replace", "value": {"id": "g", "displayName": "b"}}]),
+        )
+        .unwrap();
+        assert_eq!(out["displayName"], "b");
+        let out = patch(
+            group.clone(),
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}]),
+        )
+        .unwrap();
+        assert_eq!(out["members"], json!([{"value": "u2"}]));
+        let e = patch(group, json!([{"op": "replace", "value": {"id": "other"}}])).unwrap_err();
+        assert_eq!(e.scim_type, Some("mutability"));
     }
 
     #[test]

@@ -298,6 +298,19 @@ def test_groups_are_rooms_with_their_members(scim, client):
     by_member = scim.request("GET", "/Groups",
                              params={"filter": f'members[value eq "{ids[2]}"]'}).json()
     assert [g["id"] for g in by_member["Resources"]] == [group["id"]]
+    # Okta renames with a path-less replace that repeats the id; Entra ID removes members by
+    # listing them as the value.
+    resp = scim.request("PATCH", f"/Groups/{group['id']}", json={"schemas": [PATCH_OP],
+        "Operations": [{"op": "replace", "value": {"id": group["id"], "displayName": name}}]})
+    assert resp.status_code == 200, resp.text
+    assert client.get_room(AccountId=acct, RoomId=group["id"])["Room"]["Name"] == name
+    resp = scim.request("PATCH", f"/Groups/{group['id']}", json={"schemas": [PATCH_OP],
+        "Operations": [{"op": "Remove", "path": "members", "value": [{"value": ids[1]}]}]})
+    assert resp.status_code == 200, resp.text
+    assert room_members() == {ids[2]}
+    scim.request("PATCH", f"/Groups/{group['id']}", json={"schemas": [PATCH_OP],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": ids[1]}]}]})
+    assert room_members() == {ids[1], ids[2]}
     # A user deleted over SCIM leaves the room; a member that is no user is an invalid value.
     scim.request("DELETE", f"/Users/{ids[1]}")
     assert room_members() == {ids[2]}
