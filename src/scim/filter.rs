@@ -143,21 +143,17 @@ fn condition(filter: &Filter) -> Result<ScimCondition, ScimError> {
             val_filter(&path.filter)?
         }
         Filter::Not(inner) => ScimCondition::Not(Box::new(condition(inner)?)),
-        Filter::And(items) => ScimCondition::And(
-            items
-                .as_slice()
-                .iter()
-                .map(condition)
-                .collect::<Result<_, _>>()?,
-        ),
-        Filter::Or(items) => ScimCondition::Or(
-            items
-                .as_slice()
-                .iter()
-                .map(condition)
-                .collect::<Result<_, _>>()?,
-        ),
+        Filter::And(items) => ScimCondition::And(each(items.as_slice(), condition)?),
+        Filter::Or(items) => ScimCondition::Or(each(items.as_slice(), condition)?),
     })
+}
+
+/// The conditions of an `and` or `or`'s operands.
+fn each<T>(
+    items: &[T],
+    convert: fn(&T) -> Result<ScimCondition, ScimError>,
+) -> Result<Vec<ScimCondition>, ScimError> {
+    items.iter().map(convert).collect()
 }
 
 /// The inner filter of `emails[...]`, on the one email of a user.
@@ -165,20 +161,8 @@ fn val_filter(filter: &ValFilter) -> Result<ScimCondition, ScimError> {
     Ok(match filter {
         ValFilter::Attr(exp) => attr_exp(exp, Some(Attribute::Emails))?,
         ValFilter::Not(inner) => ScimCondition::Not(Box::new(val_filter(inner)?)),
-        ValFilter::And(items) => ScimCondition::And(
-            items
-                .as_slice()
-                .iter()
-                .map(val_filter)
-                .collect::<Result<_, _>>()?,
-        ),
-        ValFilter::Or(items) => ScimCondition::Or(
-            items
-                .as_slice()
-                .iter()
-                .map(val_filter)
-                .collect::<Result<_, _>>()?,
-        ),
+        ValFilter::And(items) => ScimCondition::And(each(items.as_slice(), val_filter)?),
+        ValFilter::Or(items) => ScimCondition::Or(each(items.as_slice(), val_filter)?),
     })
 }
 

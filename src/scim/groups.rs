@@ -17,12 +17,11 @@ use std::collections::BTreeSet;
 
 use scim_v2::filter::{AttrExp, AttrPath, Filter};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::error::ScimError;
 use super::patch::{self, compare, get, matches};
 use super::schemas::GROUP_SCHEMA;
-use super::{Context, ScimResponse};
+use super::{Context, ScimResponse, parse_json, version};
 use crate::model::MemberType;
 use crate::store::{NewMembership, Room, RoomMembership, StoreError};
 use crate::time::iso8601_millis;
@@ -61,7 +60,7 @@ pub fn render(
     if !members.is_empty() {
         out.insert("members".into(), Value::Array(members));
     }
-    let digest = Sha256::digest(Value::Object(out.clone()).to_string().as_bytes());
+    let version = version(&out);
     out.insert(
         "meta".into(),
         json!({
@@ -69,7 +68,7 @@ pub fn render(
             "created": iso8601_millis(room.created_ms),
             "lastModified": iso8601_millis(room.updated_ms),
             "location": format!("{base}/Groups/{}", room.room_id),
-            "version": format!("W/\"{}\"", &hex::encode(digest)[..20]),
+            "version": version,
         }),
     );
     Value::Object(out)
@@ -189,22 +188,6 @@ async fn set_members(
     Ok(())
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ScimError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))
-}
-
-fn response(status: u16, resource: Value, location: bool) -> ScimResponse {
-    ScimResponse {
-        status,
-        etag: resource["meta"]["version"].as_str().map(str::to_string),
-        location: location
-            .then(|| resource["meta"]["location"].as_str().map(str::to_string))
-            .flatten(),
-        body: Some(resource.to_string()),
-    }
-}
-
 /// A room of the account with what SCIM shows of it.
 struct Group {
     room: Room,
@@ -241,7 +224,7 @@ async fn read(ctx: &Context<'_>, room_id: &str) -> Result<Group, ScimError> {
 
 /// POST /Groups
 pub async fn create(ctx: &Context<'_>, body: &[u8]) -> Result<ScimResponse, ScimError> {
-    let write = write_of(&parse_body(body)?)?;
+    let write = write_of(&parse_json(body)?)?;
     let room = ctx
         .store
         .create_room(ctx.owner, ctx.account_id, &write.name, CREATED_BY, None)
@@ -265,7 +248,7 @@ pub async fn create(ctx: &Context<'_>, body: &[u8]) -> Result<ScimResponse, Scim
             .await?;
         return Err(e);
     }
-    Ok(response(
+    Ok(ScimResponse::resource(
         201,
         read(ctx, room_id).await?.render(&ctx.base),
         true,
@@ -275,7 +258,11 @@ pub async fn create(ctx: &Context<'_>, body: &[u8]) -> Result<ScimResponse, Scim
 /// GET /Groups/{id}
 pub async fn get_one(ctx: &Context<'_>, room_id: &str) -> Result<ScimResponse, ScimError> {
     let resource = read(ctx, room_id).await?.render(&ctx.base);
-    Ok(response(200, super::users::project(resource, ctx)?, false))
+    Ok(ScimResponse::resource(
+        200,
+        super::users::project(resource, ctx)?,
+        false,
+    ))
 }
 
 /// PUT or PATCH /Groups/{id}
@@ -285,7 +272,7 @@ pub async fn replace(
     body: &[u8],
     patch: bool,
 ) -> Result<ScimResponse, ScimError> {
-    let body = parse_body(body)?;
+    let body = parse_json(body)?;
     let group = read(ctx, room_id).await?;
     let mut resource = group.render(&ctx.base);
     super::users::check_if_match(ctx, &resource)?;
@@ -315,7 +302,7 @@ pub async fn replace(
     // lists every member it keeps).
     let wanted = write.members.unwrap_or_default();
     set_members(ctx, room_id, &group.members, &wanted).await?;
-    Ok(response(
+    Ok(ScimResponse::resource(
         200,
         read(ctx, room_id).await?.render(&ctx.base),
         false,

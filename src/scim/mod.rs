@@ -82,6 +82,18 @@ impl ScimResponse {
         }
     }
 
+    /// A resource: its JSON, its version as `ETag`, and (for a 201) its `Location`.
+    fn resource(status: u16, resource: Value, location: bool) -> Self {
+        ScimResponse {
+            status,
+            etag: resource["meta"]["version"].as_str().map(str::to_string),
+            location: location
+                .then(|| resource["meta"]["location"].as_str().map(str::to_string))
+                .flatten(),
+            body: Some(resource.to_string()),
+        }
+    }
+
     /// The response of an error.
     pub fn error(e: &ScimError) -> Self {
         ScimResponse {
@@ -151,10 +163,23 @@ async fn search_all(ctx: &Context<'_>) -> Result<ScimResponse, ScimError> {
     ))
 }
 
+/// A request body as JSON (anything else is a 400 `invalidSyntax`).
+fn parse_json(body: &[u8]) -> Result<Value, ScimError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))
+}
+
+/// The weak ETag of a resource: a hash of what it shows (its members but `meta`), so that any
+/// change, by SCIM or through the Chime API, changes it.
+fn version(resource: &serde_json::Map<String, Value>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(Value::Object(resource.clone()).to_string().as_bytes());
+    format!("W/\"{}\"", &hex::encode(digest)[..20])
+}
+
 /// The list parameters of a SearchRequest body, as query parameters.
 fn search_params(body: &[u8]) -> Result<Vec<(String, String)>, ScimError> {
-    let body: Value = serde_json::from_slice(body)
-        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))?;
+    let body = parse_json(body)?;
     let object = body
         .as_object()
         .ok_or_else(|| ScimError::bad("invalidSyntax", "A SearchRequest is an object"))?;

@@ -9,13 +9,12 @@
 //! Chime API changes it too.
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::error::ScimError;
 use super::paging::Cursor;
 use super::patch::{self, get};
 use super::schemas::{CHIME_USER_SCHEMA, LIST_RESPONSE, MAX_RESULTS, USER_SCHEMA};
-use super::{Context, ScimResponse, filter};
+use super::{Context, ScimResponse, filter, parse_json, version};
 use crate::model::{License, UserType};
 use crate::store::{ScimCondition, ScimUser, ScimUserWrite};
 use crate::time::iso8601_millis;
@@ -59,7 +58,7 @@ pub fn render(user: &ScimUser, base: &str) -> Value {
             "userType": user.user.user_type.as_str(),
         }),
     );
-    let version = etag(&out);
+    let version = version(&out);
     let created = user
         .created_ms
         .or(user.user.invited_on_ms)
@@ -76,13 +75,6 @@ pub fn render(user: &ScimUser, base: &str) -> Value {
         }),
     );
     Value::Object(out)
-}
-
-/// A weak ETag of what the resource shows (without its `meta`).
-fn etag(resource: &Map<String, Value>) -> String {
-    let text = serde_json::to_string(resource).expect("JSON serialises");
-    let digest = Sha256::digest(text.as_bytes());
-    format!("W/\"{}\"", &hex::encode(digest)[..20])
 }
 
 /// The `meta.version` of a rendered resource.
@@ -238,32 +230,14 @@ pub(super) fn check_if_match(ctx: &Context<'_>, current: &Value) -> Result<(), S
     }
 }
 
-fn resource_response(status: u16, resource: Value, location: bool) -> ScimResponse {
-    let etag = version_of(&resource);
-    let location = location
-        .then(|| resource["meta"]["location"].as_str().map(str::to_string))
-        .flatten();
-    ScimResponse {
-        status,
-        body: Some(resource.to_string()),
-        etag,
-        location,
-    }
-}
-
-fn parse_body(body: &[u8]) -> Result<Value, ScimError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))
-}
-
 /// POST /Users
 pub async fn create(ctx: &Context<'_>, body: &[u8]) -> Result<ScimResponse, ScimError> {
-    let write = write_of(&parse_body(body)?)?;
+    let write = write_of(&parse_json(body)?)?;
     let user = ctx
         .store
         .scim_create_user(ctx.owner, ctx.account_id, &write)
         .await?;
-    Ok(resource_response(201, render(&user, &ctx.base), true))
+    Ok(ScimResponse::resource(201, render(&user, &ctx.base), true))
 }
 
 /// GET /Users/{id}
@@ -273,7 +247,7 @@ pub async fn get_one(ctx: &Context<'_>, user_id: &str) -> Result<ScimResponse, S
         .scim_user(ctx.owner, ctx.account_id, user_id)
         .await?;
     let resource = render(&user, &ctx.base);
-    let mut response = resource_response(200, project(resource.clone(), ctx)?, false);
+    let mut response = ScimResponse::resource(200, project(resource.clone(), ctx)?, false);
     response.etag = version_of(&resource);
     Ok(response)
 }
@@ -286,7 +260,7 @@ pub async fn replace(
     body: &[u8],
     patch: bool,
 ) -> Result<ScimResponse, ScimError> {
-    let body = parse_body(body)?;
+    let body = parse_json(body)?;
     let base = ctx.base.as_str();
     let user = ctx
         .store
@@ -301,7 +275,7 @@ pub async fn replace(
             }
         })
         .await?;
-    Ok(resource_response(200, render(&user, base), false))
+    Ok(ScimResponse::resource(200, render(&user, base), false))
 }
 
 /// DELETE /Users/{id}: the Chime user is deleted, with its room memberships.
