@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use belfry::demo;
 use belfry::model::{PhoneNumberProductType, PhoneNumberStatus};
 use belfry::store::{
-    Association, Conflict, Location, NewMembership, NumberFilter, Store, StoreError, UserFilter,
-    migrations,
+    Association, Conflict, Location, NewMembership, NumberFilter, ScimAttr, ScimCondition, ScimOp,
+    Store, StoreError, UserFilter, migrations,
 };
 use common::*;
 use sqlx::{Connection, Executor};
@@ -245,6 +245,28 @@ async fn a_store_of_the_earlier_release_upgrades_in_place_and_keeps_everything()
             .calling_name
             .as_deref(),
         Some("Upgraded")
+    );
+    // Migration 6: a user of the earlier release is a SCIM user whose userName is its email,
+    // found by `userName eq`; the upgraded account takes SCIM tokens.
+    let scim = store
+        .scim_user(OWNER, SECOND_ACCOUNT, NUMBERED_USER)
+        .await
+        .unwrap();
+    assert_eq!(scim.user_name, scim.user.primary_email);
+    let by_name = ScimCondition::Compare(
+        ScimAttr::UserName,
+        ScimOp::Eq,
+        scim.user_name.to_uppercase(),
+    );
+    let found = store
+        .scim_users_page(OWNER, SECOND_ACCOUNT, &by_name, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(found.users, [scim]);
+    let (_, token) = store.create_scim_token(SECOND_ACCOUNT).await.unwrap();
+    assert_eq!(
+        store.scim_token_account(&token).await.unwrap(),
+        Some((SECOND_ACCOUNT.to_string(), OWNER.to_string()))
     );
     let read_only = store
         .find_key("AKIATNG44H77QC7UT65R")
