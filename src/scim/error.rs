@@ -64,7 +64,9 @@ impl From<StoreError> for ScimError {
             StoreError::NotFound(Missing::User { user_id, .. }) => {
                 ScimError::not_found(format!("Resource {user_id} not found"))
             }
-            StoreError::NotFound(missing) => ScimError::not_found(format!("{missing:?}")),
+            StoreError::NotFound(missing) => {
+                ScimError::not_found(format!("Not found: {missing:?}"))
+            }
             StoreError::Conflict(Conflict::UserName) => ScimError::new(
                 409,
                 Some("uniqueness"),
@@ -75,11 +77,55 @@ impl From<StoreError> for ScimError {
                 Some("uniqueness"),
                 "A user with this email already exists in the account",
             ),
+            StoreError::Conflict(conflict) => ScimError::new(409, None, format!("{conflict:?}")),
+            // A quota of the service (members per room, rooms per account) or a state that
+            // does not allow the write: the request's values cannot be applied.
+            e @ (StoreError::LimitExceeded(_) | StoreError::Rejected(_)) => {
+                ScimError::bad("invalidValue", e.to_string())
+            }
             StoreError::Unavailable(detail) => ScimError::new(503, None, detail),
             other => {
                 tracing::error!(error = %other, "SCIM request failed in the store");
                 ScimError::new(500, None, "Internal error")
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Limit;
+
+    #[test]
+    fn store_errors_are_scim_errors() {
+        let cases = [
+            (StoreError::no_user("a", "u"), 404, None),
+            (
+                StoreError::Conflict(Conflict::UserName),
+                409,
+                Some("uniqueness"),
+            ),
+            (
+                StoreError::Conflict(Conflict::Email),
+                409,
+                Some("uniqueness"),
+            ),
+            (StoreError::Conflict(Conflict::Membership), 409, None),
+            (
+                StoreError::LimitExceeded(Limit::MembershipsPerRoom(1000)),
+                400,
+                Some("invalidValue"),
+            ),
+            (StoreError::Unavailable("busy".into()), 503, None),
+            (StoreError::Internal("bug".into()), 500, None),
+        ];
+        for (store, status, scim_type) in cases {
+            let e = ScimError::from(store);
+            assert_eq!((e.status, e.scim_type), (status, scim_type), "{e:?}");
+            let body: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
+            assert_eq!(body["schemas"][0], ERROR_SCHEMA);
+            assert_eq!(body["status"], status.to_string());
         }
     }
 }
