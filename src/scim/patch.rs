@@ -200,6 +200,19 @@ fn apply_path(
     path: &PatchPath,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
+    let attr = match path {
+        PatchPath::Attr(attr) => attr,
+        PatchPath::Value(value_path) => &value_path.attr,
+    };
+    if attr
+        .uri
+        .as_deref()
+        .is_some_and(|uri| schema_uri(uri).is_none())
+    {
+        // An extension Belfry does not keep (Entra ID's default mappings send the enterprise
+        // extension's department or manager): nothing to change, as a POST ignores it.
+        return Ok(());
+    }
     match path {
         PatchPath::Attr(attr) => {
             let object = container(root, attr)?;
@@ -478,6 +491,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out["emails"], json!([]));
+        // An extension Belfry does not keep changes nothing.
+        let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let before = json!({"userName": "a"});
+        let out = patch(
+            before.clone(),
+            json!([{"op": "Add", "path": manager, "value": "m"}]),
+        )
+        .unwrap();
+        assert_eq!(out, before);
         // Groups: Okta repeats the id in a path-less replace; Entra ID removes members by
         // value.
         let group =
@@ -518,6 +540,10 @@ mod tests {
                 "invalidPath",
             ),
             (json!([{"op": "remove"}]), "noTarget"),
+            (
+                json!([{"op": "add", "path": "userName eq \"x\"", "value": "x"}]),
+                "invalidPath",
+            ),
             (json!([{"op": "replace", "value": 3}]), "invalidSyntax"),
             (json!([3]), "invalidSyntax"),
         ] {
