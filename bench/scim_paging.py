@@ -46,11 +46,12 @@ def main() -> None:
     root = ("AKIASCIMBENCH0000000", "scim-bench-secret-scim-bench-secret-0000")
     env = {**os.environ, "BELFRY_ROOT_ACCESS_KEY_ID": root[0],
            "BELFRY_ROOT_SECRET_ACCESS_KEY": root[1]}
+    log = open(work / "serve.log", "w")
     server = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--demo", *store],
-                              env=env, stderr=subprocess.PIPE, text=True)
+                              env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         endpoint, account = None, None
-        for line in server.stderr:
+        for line in server.stdout:
             if "Demo account seeded:" in line:
                 account = line.split("seeded:")[1].split()[0]
             if "listening" in line and "http://" in line:

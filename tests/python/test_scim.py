@@ -224,6 +224,9 @@ def test_entra_cycle_with_its_quirks_is_what_list_users_shows(scim, client):
         "Operations": [
             {"op": "Replace", "path": 'emails[type eq "work"].value', "value": renamed},
             {"op": "Replace", "path": "displayName", "value": "Grace B. Hopper"},
+            # In Entra ID's default mappings; Belfry keeps no enterprise extension.
+            {"op": "Add", "value": "Navy", "path":
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
             {"op": "Replace", "path": "active", "value": "True"}]})
     assert resp.status_code == 200, resp.text
     shown = listed(client, acct)[created.id]
