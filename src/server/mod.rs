@@ -42,6 +42,7 @@ use throttle::{Admission, Rate, Throttle};
 
 use crate::api::{self, Call, Op, Query, Reply};
 use crate::auth::{KeyRing, sigv4};
+use crate::console::{self, Console};
 use crate::error::ApiError;
 use crate::events::BotEvents;
 use crate::store::{AccessKey, Location, Store};
@@ -123,6 +124,8 @@ pub struct ServerOptions {
     pub fault_seed: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Whether the web console is served under `/console/`.
+    pub console: bool,
 }
 
 impl Default for ServerOptions {
@@ -136,6 +139,7 @@ impl Default for ServerOptions {
             faults: Vec::new(),
             fault_seed: 0,
             shutdown_timeout: Duration::from_secs(30),
+            console: true,
         }
     }
 }
@@ -151,6 +155,8 @@ struct App {
     events: BotEvents,
     admin_token: Option<String>,
     body_read_timeout: Duration,
+    /// The web console, when it is on.
+    console: Option<Console>,
 }
 
 /// A bound, not yet running, server.
@@ -197,7 +203,11 @@ impl Server {
             .rate_limit
             .map(|rate| Throttle::new(rate, options.burst, options.throttle_max_wait));
         let listener = TcpListener::bind(listen).await?;
+        let console = options
+            .console
+            .then(|| Console::new(store.clone(), options.root_key.clone()));
         let app = Arc::new(App {
+            console,
             keys: KeyRing::new(store.clone(), options.root_key),
             tokens: PageTokens::new(*store.token_secret()),
             store,
@@ -355,6 +365,19 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         );
         return response;
     }
+    if let Some(console) = app.console.as_ref().filter(|_| console::owns(&path)) {
+        let response = serve_console(&app, console, request, &request_id).await;
+        tracing::info!(
+            target: "belfry::request",
+            %method,
+            %path,
+            operation = "console",
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            request_id = %request_id,
+        );
+        return response;
+    }
     let mut log = RequestLog {
         operation: "-",
         access_key_id: None,
@@ -386,6 +409,28 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
     );
     respond(result, &request_id)
+}
+
+/// A request of the web console: its body read within the server's limits, then the
+/// console's own pages (see [`crate::console`]).
+async fn serve_console(
+    app: &App,
+    console: &Console,
+    request: Request,
+    request_id: &str,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(e) = check_headers(&parts.headers) {
+        return respond(Err(e), request_id);
+    }
+    match read_body(&parts.headers, body, app.body_read_timeout).await {
+        Ok(body) => {
+            console
+                .handle(&parts.method, &parts.uri, &parts.headers, &body)
+                .await
+        }
+        Err(e) => respond(Err(e), request_id),
+    }
 }
 
 async fn serve_admin(app: &App, request: Request) -> Result<Reply, ApiError> {
