@@ -29,7 +29,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use maud::Markup;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::api::{self, Call, Query};
 use crate::auth::{KeyRing, Principal};
@@ -162,9 +162,16 @@ impl Ctx<'_> {
     }
 }
 
+/// What a path segment or query value keeps as it is: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// A path label (an account id, a user id) percent-encoded for [`Ctx::api`] and for links.
 pub fn label(value: &str) -> String {
-    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
 /// Whether the request came over TLS (directly, or through a proxy that says so).
@@ -273,11 +280,14 @@ impl Console {
         body: &[u8],
     ) -> Response {
         let path = uri.path();
-        let segments: Vec<&str> = path
-            .trim_start_matches(PREFIX)
+        let decoded: Vec<String> = path
+            .strip_prefix(PREFIX)
+            .unwrap_or(path)
             .split('/')
             .filter(|s| !s.is_empty())
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
             .collect();
+        let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let secure = over_tls(headers);
         let query = Form::parse(uri.query().unwrap_or("").as_bytes());
         let form = if *method == Method::POST {
@@ -289,7 +299,9 @@ impl Console {
             ("GET", ["console.css"]) => {
                 return response(StatusCode::OK, "text/css; charset=utf-8", Body::from(CSS));
             }
-            ("GET", ["signin"]) => return self.sign_in_page(None, StatusCode::OK, secure),
+            ("GET", ["signin"]) => {
+                return self.sign_in_page(headers, None, StatusCode::OK, secure);
+            }
             ("POST", ["signin"]) => return self.sign_in(headers, &form, secure).await,
             _ => {}
         }
@@ -376,9 +388,17 @@ impl Console {
             .map_err(store_error)
     }
 
-    /// The sign-in form, with a fresh form token in its cookie.
-    fn sign_in_page(&self, message: Option<&str>, status: StatusCode, secure: bool) -> Response {
-        let token = session::random_token();
+    /// The sign-in form, with its token in a cookie: the browser's token when it has one (a
+    /// second tab must not spoil the first one's form), else a fresh one.
+    fn sign_in_page(
+        &self,
+        headers: &HeaderMap,
+        message: Option<&str>,
+        status: StatusCode,
+        secure: bool,
+    ) -> Response {
+        let token = session::cookie_value(cookies(headers), session::SIGN_IN_COOKIE)
+            .unwrap_or_else(session::random_token);
         let page = layout::sign_in(&token, message);
         with_cookie(html(status, page), &session::sign_in_cookie(token, secure))
     }
@@ -389,6 +409,7 @@ impl Console {
         let sent = form.get("form_token");
         if !matches!((&expected, sent), (Some(e), Some(s)) if session::same_token(e, s)) {
             return self.sign_in_page(
+                headers,
                 Some("The sign-in form expired or did not come from this console: try again."),
                 StatusCode::FORBIDDEN,
                 secure,
@@ -398,6 +419,7 @@ impl Console {
             (form.get("access_key_id"), form.get("secret_access_key"))
         else {
             return self.sign_in_page(
+                headers,
                 Some("Enter an access key id and its secret access key."),
                 StatusCode::BAD_REQUEST,
                 secure,
@@ -409,13 +431,19 @@ impl Console {
                 "Too many sign-in attempts for this access key: try again in {} s.",
                 wait.as_secs().max(1)
             );
-            return self.sign_in_page(Some(&message), StatusCode::TOO_MANY_REQUESTS, secure);
+            return self.sign_in_page(
+                headers,
+                Some(&message),
+                StatusCode::TOO_MANY_REQUESTS,
+                secure,
+            );
         }
         let principal = match self.keys.sign_in(access_key_id, secret).await {
             Ok(Some(principal)) => principal,
             Ok(None) => {
                 tracing::info!(access_key_id, "console sign-in refused");
                 return self.sign_in_page(
+                    headers,
                     Some("The access key id or the secret access key is not right."),
                     StatusCode::UNAUTHORIZED,
                     secure,

@@ -97,6 +97,47 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let here = format!("{base}?{}", ctx.query_string());
     let writable = !ctx.principal.read_only;
+    let rows = html! {
+        div.scroll {
+            table id="users" {
+                caption.sr-only { "Users" }
+                thead { tr {
+                    @if writable { th scope="col" { span.sr-only { "Select" } } }
+                    th scope="col" { "Email" }
+                    th.wide scope="col" { "Name" }
+                    th scope="col" { "Type" }
+                    th scope="col" { "License" }
+                    th scope="col" { "Status" }
+                    th.wide scope="col" { "Phone number" }
+                } }
+                tbody {
+                    @for row in &page_of_users.rows {
+                        tr {
+                            @if writable {
+                                td { input type="checkbox" name="user" value=(row.user_id) aria-label={ "Select " (row.primary_email) }; }
+                            }
+                            td { a href={ (base) "/" (label(&row.user_id)) } { (row.primary_email) } }
+                            td.wide { (row.display_name.as_deref().unwrap_or("")) }
+                            td { (row.user_type) }
+                            td { (row.license_type) }
+                            td { (row.registration_status)
+                                @if let Some(invite) = &row.invitation_status { " (invite " (invite) ")" } }
+                            td.wide { (row.primary_provisioned_number.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+        @if page_of_users.rows.is_empty() { p { "No user matches." } }
+        nav.pager aria-label="Pages" {
+            @if let Some(previous) = &page_of_users.previous {
+                a href={ (base) "?" (table_query(&filter, Some(("before", previous)))) } rel="prev" { "← Previous page" }
+            }
+            @if let Some(next) = &page_of_users.next {
+                a href={ (base) "?" (table_query(&filter, Some(("after", next)))) } rel="next" { "Next page →" }
+            }
+        }
+    };
     let body = html! {
         p { a href={ "/console/accounts/" (label(account_id)) } { "Account " (account.name) } }
         p.counts {
@@ -113,57 +154,23 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
             button type="submit" { "Filter" }
             a href=(base) { "Clear" }
         }
-        form method="post" action={ (base) "/bulk" } {
-            (csrf(ctx))
-            input type="hidden" name="back" value=(here);
-            div.scroll {
-                table id="users" {
-                    caption.sr-only { "Users" }
-                    thead { tr {
-                        @if writable { th scope="col" { span.sr-only { "Select" } } }
-                        th scope="col" { "Email" }
-                        th.wide scope="col" { "Name" }
-                        th scope="col" { "Type" }
-                        th scope="col" { "License" }
-                        th scope="col" { "Status" }
-                        th.wide scope="col" { "Phone number" }
-                    } }
-                    tbody {
-                        @for row in &page_of_users.rows {
-                            tr {
-                                @if writable {
-                                    td { input type="checkbox" name="user" value=(row.user_id) aria-label={ "Select " (row.primary_email) }; }
-                                }
-                                td { a href={ (base) "/" (label(&row.user_id)) } { (row.primary_email) } }
-                                td.wide { (row.display_name.as_deref().unwrap_or("")) }
-                                td { (row.user_type) }
-                                td { (row.license_type) }
-                                td { (row.registration_status)
-                                    @if let Some(invite) = &row.invitation_status { " (invite " (invite) ")" } }
-                                td.wide { (row.primary_provisioned_number.as_deref().unwrap_or("")) }
-                            }
-                        }
+        @if writable {
+            form method="post" action={ (base) "/bulk" } {
+                (csrf(ctx))
+                input type="hidden" name="back" value=(here);
+                (rows)
+                @if !page_of_users.rows.is_empty() {
+                    fieldset.row {
+                        legend { "With the selected users" }
+                        button type="submit" name="action" value="suspend" { "Suspend" }
+                        button type="submit" name="action" value="unsuspend" class="secondary" { "Unsuspend" }
+                        div.field { (select("new_license", "New license", &names(License::ALL, License::as_str), None, None)) }
+                        button type="submit" name="action" value="license" class="secondary" { "Change license" }
                     }
                 }
             }
-            @if page_of_users.rows.is_empty() { p { "No user matches." } }
-            nav.pager aria-label="Pages" {
-                @if let Some(previous) = &page_of_users.previous {
-                    a href={ (base) "?" (table_query(&filter, Some(("before", previous)))) } rel="prev" { "← Previous page" }
-                }
-                @if let Some(next) = &page_of_users.next {
-                    a href={ (base) "?" (table_query(&filter, Some(("after", next)))) } rel="next" { "Next page →" }
-                }
-            }
-            @if writable && !page_of_users.rows.is_empty() {
-                fieldset.row {
-                    legend { "With the selected users" }
-                    button type="submit" name="action" value="suspend" { "Suspend" }
-                    button type="submit" name="action" value="unsuspend" class="secondary" { "Unsuspend" }
-                    div.field { (select("new_license", "New license", &names(License::ALL, License::as_str), None, None)) }
-                    button type="submit" name="action" value="license" class="secondary" { "Change license" }
-                }
-            }
+        } @else {
+            (rows)
         }
         @if writable {
             h2 { "Invite users" }

@@ -1,0 +1,380 @@
+"""The web console under /console/, driven in a real headless browser.
+
+Debian's `chromium` and `chromium-driver` (installed by `scripts/test`) are driven by Selenium
+with both paths given explicitly, so Selenium Manager never downloads anything. Without them
+the tests are skipped, except under CI=true, where that is a failure.
+
+Each walk-through checks what the browser shows against what the API says (boto3), on the
+session's server (`belfry serve --demo` on the run's backend). Screenshots of the main pages are
+written to $BELFRY_SCREENSHOTS, or tests/python/screenshots/ (git-ignored), for a reviewer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from support import chime_client, list_all, on_ci, server_env, unique
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(os.environ.get("BELFRY_SCREENSHOTS")
+                   or Path(__file__).resolve().parent / "screenshots")
+#: The 10,000-user account: emails u-00000@big.example ... u-09999@big.example; every tenth
+#: user is a SharedDevice.
+BIG_USERS = 10_000
+PAGE_SIZE = 50
+
+
+def big_email(i: int) -> str:
+    return f"u-{i:05d}@big.example"
+
+
+def big_type(i: int) -> str:
+    return "SharedDevice" if i % 10 == 3 else "PrivateUser"
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """A headless Chromium with a fresh profile, through Debian's chromedriver."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        message = f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium chromium-driver)"
+        if on_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    # Selenium Manager must never fetch a browser or a driver: both paths are given, and it
+    # is told to stay offline should anything still call it.
+    os.environ["SE_OFFLINE"] = "true"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                               options=options)
+    browser.implicitly_wait(0)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="module")
+def big(belfry, tmp_path_factory):
+    """A tenant key and its account of 10,000 users, seeded with `belfry import`."""
+    key = belfry.create_key()
+    client = chime_client(belfry.endpoint, key)
+    account_id = client.create_account(Name=unique("Big"))["Account"]["AccountId"]
+    path = tmp_path_factory.mktemp("big") / "users.csv"
+    lines = ["PrimaryEmail,UserType"] + [f"{big_email(i)},{big_type(i)}"
+                                          for i in range(BIG_USERS)]
+    path.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [str(belfry.bin), "import", "--account-id", account_id, str(path), *belfry.store.args()],
+        env=server_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return key, client, account_id
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def by_css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def one(driver, selector: str):
+    found = by_css(driver, selector)
+    assert len(found) == 1, (selector, len(found), driver.current_url)
+    return found[0]
+
+
+def go(driver, element) -> None:
+    """Clicks a link or a submit button and waits until the next page has replaced this one
+    (a click returns before the browser has navigated)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = one(driver, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def sign_in(driver, endpoint: str, key) -> None:
+    driver.delete_all_cookies()
+    driver.get(f"{endpoint}/console/signin")
+    one(driver, "#access_key_id").send_keys(key.access_key_id)
+    one(driver, "#secret_access_key").send_keys(key.secret_access_key)
+    go(driver, one(driver, "main form button[type=submit]"))
+    assert driver.current_url == f"{endpoint}/console/accounts", driver.page_source
+    assert key.access_key_id in one(driver, "header .who").text
+
+
+def table_emails(driver) -> list[str]:
+    return [a.text for a in by_css(driver, "#users tbody td a")]
+
+
+def post_with_session(driver, endpoint: str, path: str, fields: dict) -> int:
+    """POSTs a form with the browser's session cookie but not from its pages (a forged form,
+    or a script's request) and returns the status."""
+    cookie = driver.get_cookie("belfry_console")["value"]
+    return requests.post(f"{endpoint}{path}", data=fields, allow_redirects=False,
+                         cookies={"belfry_console": cookie}).status_code
+
+
+def page_csrf(driver) -> str:
+    return one(driver, "header form input[name=csrf]").get_attribute("value")
+
+
+def shoot(driver, screenshots: Path, name: str) -> None:
+    driver.save_screenshot(str(screenshots / f"{name}.png"))
+
+
+# -- walk-throughs -------------------------------------------------------------------------
+
+def test_sign_in_filter_a_10000_user_account_and_page_back_and_forth(
+        driver, belfry, big, screenshots):
+    key, client, account_id = big
+    endpoint = belfry.endpoint
+    sign_in(driver, endpoint, key)
+    shoot(driver, screenshots, "accounts")
+    go(driver, driver.find_element("link text", one(driver, "tbody td a").text))
+    shoot(driver, screenshots, "account")
+    go(driver, driver.find_element("link text", "Users of this account"))
+    counts = one(driver, "p.counts").text
+    assert counts.startswith(f"{BIG_USERS} users"), counts
+    assert table_emails(driver) == [big_email(i) for i in range(PAGE_SIZE)]
+    shoot(driver, screenshots, "users")
+
+    # Email prefix and type, as a person would: type, choose, press Filter.
+    from selenium.webdriver.support.ui import Select
+    field = one(driver, "input[name=email]")
+    field.clear()
+    field.send_keys("U-01")  # case does not matter
+    Select(one(driver, "select#type")).select_by_visible_text("SharedDevice")
+    go(driver, one(driver, "form[role=search] button[type=submit]"))
+    expected = [big_email(i) for i in range(1000, 2000) if big_type(i) == "SharedDevice"]
+    assert len(expected) == 100
+    assert table_emails(driver) == expected[:PAGE_SIZE]
+    assert by_css(driver, "a[rel=prev]") == []
+    shoot(driver, screenshots, "users-filtered")
+
+    go(driver, one(driver, "a[rel=next]"))
+    assert table_emails(driver) == expected[PAGE_SIZE:]
+    assert by_css(driver, "a[rel=next]") == []  # the last page
+    go(driver, one(driver, "a[rel=prev]"))
+    assert table_emails(driver) == expected[:PAGE_SIZE]
+    assert by_css(driver, "a[rel=prev]") == []
+
+    # The types shown are the API's: ListUsers filtered by type agrees on the first user.
+    shared = client.list_users(AccountId=account_id, UserEmail=expected[0])["Users"]
+    assert [u["UserType"] for u in shared] == ["SharedDevice"]
+
+    # A narrow screen keeps the table readable.
+    driver.set_window_size(390, 844)
+    shoot(driver, screenshots, "users-narrow")
+    driver.set_window_size(1280, 900)
+
+
+def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Desk"))["Account"]["AccountId"]
+    emails = sorted(f"{unique('desk')}@example.com" for _ in range(4))
+    client.invite_users(AccountId=account_id, UserEmailList=emails)
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    assert table_emails(driver) == emails
+    chosen = emails[1:3]
+    for address in chosen:
+        one(driver, f"input[type=checkbox][aria-label='Select {address}']").click()
+    # A third id that is no user of the account: BatchSuspendUser reports it in UserErrors,
+    # and the page shows that report.
+    driver.execute_script(
+        """const box = document.createElement('input');
+           box.type = 'checkbox'; box.name = 'user'; box.value = 'no-such-user'; box.checked = true;
+           document.querySelector('#users tbody td').appendChild(box);""")
+    go(driver, one(driver, "button[value=suspend]"))
+    assert "Suspended 2 of 3 selected users." in one(driver, "p.notice").text
+    errors = [[td.text for td in row.find_elements("css selector", "td")]
+              for row in by_css(driver, "#user-errors tbody tr")]
+    assert [e[:2] for e in errors] == [["no-such-user", "NotFound"]]
+    shoot(driver, screenshots, "bulk-result")
+
+    by_status = {u["PrimaryEmail"]: u["UserRegistrationStatus"]
+                 for u in list_all(client, AccountId=account_id)}
+    assert {e for e, s in by_status.items() if s == "Suspended"} == set(chosen)
+
+    # And the other way round: a change through the API shows in the console at once.
+    ids = {u["PrimaryEmail"]: u["UserId"] for u in list_all(client, AccountId=account_id)}
+    client.batch_unsuspend_user(AccountId=account_id, UserIdList=[ids[chosen[0]]])
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users?status=Suspended")
+    assert table_emails(driver) == [chosen[1]]
+
+
+def test_invite_three_emails(driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Invite"))["Account"]["AccountId"]
+    emails = [f"{unique('new')}@example.com" for _ in range(3)]
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    one(driver, "textarea#emails").send_keys(f"{emails[0]}\n{emails[1]}, {emails[2]}")
+    go(driver, one(driver, "form[action$='/users/invite'] button"))
+    rows = [[td.text for td in row.find_elements("css selector", "td")]
+            for row in by_css(driver, "#invites tbody tr")]
+    assert rows == [[e, "Pending", "Sent"] for e in emails]
+    shoot(driver, screenshots, "invite-result")
+    users = {u["PrimaryEmail"]: u for u in list_all(client, AccountId=account_id)}
+    assert set(users) == set(emails)
+    assert {u["UserInvitationStatus"] for u in users.values()} == {"Pending"}
+
+
+def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("One"))["Account"]["AccountId"]
+    address = f"{unique('one')}@example.com"
+    client.invite_users(AccountId=account_id, UserEmailList=[address])
+    user = list_all(client, AccountId=account_id)[0]
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    go(driver, driver.find_element("link text", address))
+    assert one(driver, "h1").text == address
+    shoot(driver, screenshots, "user")
+
+    from selenium.webdriver.support.ui import Select
+    Select(one(driver, "select#license")).select_by_visible_text("Basic")
+    go(driver, one(driver, "input[value=update] ~ button"))
+    assert one(driver, "p.notice").text == "User updated."
+    assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["LicenseType"] \
+        == "Basic"
+
+    go(driver, one(driver, "input[name=action][value=reset-pin] ~ button"))
+    assert one(driver, "p.notice").text == "Personal PIN reset."
+    assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"] \
+        != user["PersonalPIN"]
+
+    # Rename the account in the console; GetAccount sees the new name.
+    new_name = unique("Renamed")
+    driver.get(f"{endpoint}/console/accounts/{account_id}")
+    field = one(driver, "input[name=name]")
+    field.clear()
+    field.send_keys(new_name)
+    go(driver, one(driver, "input[value=rename] ~ button"))
+    assert one(driver, "p.notice").text == "Account renamed."
+    assert client.get_account(AccountId=account_id)["Account"]["Name"] == new_name
+
+
+def test_a_read_only_key_finds_no_write_control_and_a_forged_post_gets_403(
+        driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Ro"))["Account"]["AccountId"]
+    address = f"{unique('ro')}@example.com"
+    client.invite_users(AccountId=account_id, UserEmailList=[address])
+    user_id = list_all(client, AccountId=account_id)[0]["UserId"]
+    read_only = belfry.create_key(tenant.aws_account_id, read_only=True)
+    sign_in(driver, endpoint, read_only)
+    assert one(driver, ".badge").text == "read-only"
+    for path in ("/console/accounts", f"/console/accounts/{account_id}",
+                 f"/console/accounts/{account_id}/users",
+                 f"/console/accounts/{account_id}/users/{user_id}"):
+        driver.get(endpoint + path)
+        # The one POST form is sign-out; no checkbox, text area or action button.
+        forms = [f.get_attribute("action") for f in by_css(driver, "form[method=post]")]
+        assert forms == [f"{endpoint}/console/signout"], (path, forms)
+        assert by_css(driver, "input[type=checkbox], textarea, button[name=action]") == []
+    shoot(driver, screenshots, "users-read-only")
+
+    # A forged POST with this session's valid CSRF token is still refused.
+    status = post_with_session(driver, endpoint, f"/console/accounts/{account_id}/users/bulk",
+                            {"csrf": page_csrf(driver), "action": "suspend", "user": user_id})
+    assert status == 403
+    got = client.get_user(AccountId=account_id, UserId=user_id)["User"]
+    assert got["UserRegistrationStatus"] != "Suspended"
+
+
+def test_a_post_without_the_csrf_token_is_refused(driver, belfry, tenant, client):
+    endpoint = belfry.endpoint
+    sign_in(driver, endpoint, tenant)
+    name = unique("Forged")
+    for fields in ({"name": name}, {"name": name, "csrf": "not-the-token"}):
+        assert post_with_session(driver, endpoint, "/console/accounts", fields) == 403
+    assert name not in [a["Name"] for a in client.list_accounts()["Accounts"]]
+    # The same form with the token goes through.
+    assert post_with_session(driver, endpoint, "/console/accounts",
+                             {"name": name, "csrf": page_csrf(driver)}) == 303
+    assert name in [a["Name"] for a in client.list_accounts()["Accounts"]]
+
+
+def test_sign_out_ends_the_session(driver, belfry, tenant, screenshots):
+    endpoint = belfry.endpoint
+    sign_in(driver, endpoint, tenant)
+    cookie = driver.get_cookie("belfry_console")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    go(driver, one(driver, "header form button"))
+    assert driver.current_url == f"{endpoint}/console/signin"
+    shoot(driver, screenshots, "signin")
+    # The old cookie, put back, signs nobody in: the session is gone from the store.
+    driver.add_cookie({"name": "belfry_console", "value": cookie["value"], "path": "/console"})
+    driver.get(f"{endpoint}/console/accounts")
+    assert driver.current_url == f"{endpoint}/console/signin"
+
+
+def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
+    """Without a browser: the form's token cookie, a wrong secret (401), then 429."""
+    endpoint = belfry.endpoint
+    http = requests.Session()
+
+    def attempt(key, secret: str) -> requests.Response:
+        form = http.get(f"{endpoint}/console/signin")
+        token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+        return http.post(f"{endpoint}/console/signin", allow_redirects=False, data={
+            "form_token": token, "access_key_id": key.access_key_id,
+            "secret_access_key": secret})
+
+    wrong = attempt(tenant, "x" * 40)
+    assert wrong.status_code == 401
+    assert "x" * 40 not in wrong.text
+    statuses = [attempt(tenant, "y" * 40).status_code for _ in range(12)]
+    assert 429 in statuses, statuses
+    # Once throttled, even the right secret waits: guessing is as slow as the rate.
+    assert attempt(tenant, tenant.secret_access_key).status_code == 429
+    # Another key is not held up by this one's attempts, and signs in.
+    other = belfry.create_key()
+    signed_in = attempt(other, other.secret_access_key)
+    assert signed_in.status_code == 303
+    assert signed_in.headers["Location"] == "/console/accounts"
+    assert "belfry_console" in http.cookies
+    # A sign-in form posted without its token cookie is refused.
+    assert requests.post(f"{endpoint}/console/signin", allow_redirects=False, data={
+        "form_token": "forged", "access_key_id": other.access_key_id,
+        "secret_access_key": other.secret_access_key}).status_code == 403
+
+
+def test_the_console_is_off_with_console_off(bin_path, tmp_path, fresh_store):
+    from support import start_server
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--console", "off"])
+    try:
+        response = requests.get(f"{server.endpoint}/console/signin", allow_redirects=False)
+        # Off, /console/ is just another path the Chime API has no operation for.
+        assert response.status_code != 200 and "Sign in" not in response.text
+    finally:
+        assert server.stop() == 0
