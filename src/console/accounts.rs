@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::html;
 use serde_json::{Value, json};
 
-use super::layout::{csrf, notice, page};
+use super::layout::{csrf, notice, page, select};
 use super::{Ctx, download, html, label, redirect, store_error};
 use crate::error::ApiError;
 use crate::transfer::{self, Format};
@@ -149,6 +149,13 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
                 input type="hidden" name="action" value="rename";
                 label { "New name" input type="text" name="name" required maxlength="100" value=(text(&account, "Name")); }
                 button type="submit" { "Rename" }
+            }
+            h2 { "Import users" }
+            p { "A file as " code { "belfry export" } " writes it (JSON Lines or CSV): users are added, or updated by email." }
+            form.row method="post" enctype="multipart/form-data" action={ (here) "/import?csrf=" (ctx.csrf) } {
+                label { "File" input type="file" name="file" required accept=".jsonl,.json,.csv,text/csv,application/x-ndjson"; }
+                div.field { (select("format", "Format", &["csv", "jsonl"], Some("By file name"), None)) }
+                button type="submit" { "Import" }
             }
             h2 { "Settings" }
             form.row method="post" action=(here) {

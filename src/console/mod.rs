@@ -21,6 +21,7 @@
 //! from the binary.
 
 mod accounts;
+mod imports;
 mod layout;
 pub mod session;
 mod users;
@@ -55,6 +56,7 @@ pub struct Console {
     keys: KeyRing,
     tokens: PageTokens,
     sessions: Sessions,
+    imports: imports::Imports,
 }
 
 /// A decoded `application/x-www-form-urlencoded` form or query string.
@@ -267,6 +269,7 @@ impl Console {
             keys: KeyRing::new(store.clone(), root_key),
             tokens: PageTokens::new(secret),
             sessions: Sessions::new(secret),
+            imports: imports::Imports::default(),
             store,
         }
     }
@@ -290,7 +293,13 @@ impl Console {
         let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let secure = over_tls(headers);
         let query = Form::parse(uri.query().unwrap_or("").as_bytes());
-        let form = if *method == Method::POST {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        // A file upload's CSRF token comes in the query string of the form's action.
+        let multipart = content_type.starts_with("multipart/form-data");
+        let form = if *method == Method::POST && !multipart {
             Form::parse(body)
         } else {
             Form::default()
@@ -332,7 +341,12 @@ impl Console {
             form,
         };
         if *method == Method::POST {
-            if !self.sessions.check_csrf(&session_id, ctx.form.get("csrf")) {
+            let sent = if multipart {
+                ctx.query.get("csrf")
+            } else {
+                ctx.form.get("csrf")
+            };
+            if !self.sessions.check_csrf(&session_id, sent) {
                 let message = "The form's CSRF token is missing or not this session's: reload the page and try again.";
                 return html(
                     StatusCode::FORBIDDEN,
@@ -360,6 +374,10 @@ impl Console {
             ("GET", ["accounts", id]) => accounts::show(&ctx, id).await,
             ("POST", ["accounts", id]) => accounts::change(&ctx, id).await,
             ("GET", ["accounts", id, "export"]) => accounts::export(&ctx, id).await,
+            ("POST", ["accounts", id, "import"]) => {
+                imports::start(&ctx, id, content_type, body).await
+            }
+            ("GET", ["accounts", id, "imports", job]) => imports::show(&ctx, id, job).await,
             ("GET", ["accounts", id, "users"]) => users::table(&ctx, id).await,
             ("POST", ["accounts", id, "users", "bulk"]) => users::bulk(&ctx, id).await,
             ("POST", ["accounts", id, "users", "invite"]) => users::invite(&ctx, id).await,
@@ -370,6 +388,24 @@ impl Console {
             ))),
         };
         result.unwrap_or_else(|e| error_page(Some(&ctx), &e))
+    }
+
+    /// How large a request's body may be: an import's upload, from a signed-in browser, up to
+    /// [`imports::MAX_UPLOAD_BYTES`]; anything else the API's limit (`None`).
+    pub async fn body_limit(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Option<usize> {
+        if *method != Method::POST || !path.ends_with("/import") {
+            return None;
+        }
+        let session_id = session::cookie_value(cookies(headers), session::SESSION_COOKIE)?;
+        match self.session_principal(&session_id).await {
+            Ok(Some(_)) => Some(imports::MAX_UPLOAD_BYTES),
+            _ => None,
+        }
     }
 
     /// The principal of a live session.

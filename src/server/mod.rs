@@ -36,7 +36,7 @@ use tokio::net::TcpListener;
 
 use admin::Admin;
 use faults::{FaultRule, Faults};
-use http::{check_headers, read_body, respond};
+use http::{check_headers, read_body, read_body_up_to, respond};
 use metrics::Metrics;
 use throttle::{Admission, Rate, Throttle};
 
@@ -423,7 +423,11 @@ async fn serve_console(
     if let Err(e) = check_headers(&parts.headers) {
         return respond(Err(e), request_id);
     }
-    match read_body(&parts.headers, body, app.body_read_timeout).await {
+    let limit = console
+        .body_limit(&parts.method, parts.uri.path(), &parts.headers)
+        .await
+        .unwrap_or(MAX_BODY_BYTES);
+    match read_body_up_to(&parts.headers, body, app.body_read_timeout, limit).await {
         Ok(body) => {
             console
                 .handle(&parts.method, &parts.uri, &parts.headers, &body)

@@ -378,3 +378,53 @@ def test_the_console_is_off_with_console_off(bin_path, tmp_path, fresh_store):
         assert response.status_code != 200 and "Sign in" not in response.text
     finally:
         assert server.stop() == 0
+
+
+def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
+        driver, belfry, tenant, client, tmp_path, screenshots):
+    from selenium.webdriver.support.ui import WebDriverWait
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Upload"))["Account"]["AccountId"]
+    good = [f"{unique('imp')}@example.com" for _ in range(3)]
+    path = tmp_path / "users.csv"
+    path.write_text("PrimaryEmail,UserType,LicenseType\n"
+                    f"{good[0]},PrivateUser,Basic\n"
+                    "not-an-email,PrivateUser,Pro\n"
+                    f"{good[1]},SharedDevice,Pro\n"
+                    f"{good[2]},PrivateUser,NoSuchLicense\n")
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}")
+    one(driver, "input[type=file]").send_keys(str(path))
+    go(driver, one(driver, "form[enctype='multipart/form-data'] button"))
+    assert re.search(r"/console/accounts/[^/]+/imports/[^/]+$", driver.current_url), \
+        driver.find_element("css selector", "main").text
+    # The page reloads itself until the report is there.
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements("css selector", "p.notice"))
+    assert one(driver, "p.notice").text == "Created 2, updated 0, not imported 2."
+    report = [[td.text for td in row.find_elements("css selector", "td")]
+              for row in by_css(driver, "#import-report tbody tr")]
+    assert [line for line, _ in report] == ["3", "5"]
+    shoot(driver, screenshots, "import-report")
+    users = {u["PrimaryEmail"]: u for u in list_all(client, AccountId=account_id)}
+    assert set(users) == {good[0], good[1]}
+    assert users[good[0]]["LicenseType"] == "Basic"
+    assert users[good[1]]["UserType"] == "SharedDevice"
+
+
+def test_export_downloads_what_list_users_lists(driver, belfry, tenant, client):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Export"))["Account"]["AccountId"]
+    emails = sorted(f"{unique('exp')}@example.com" for _ in range(3))
+    client.invite_users(AccountId=account_id, UserEmailList=emails)
+    sign_in(driver, endpoint, tenant)
+    cookie = driver.get_cookie("belfry_console")["value"]
+    got = requests.get(f"{endpoint}/console/accounts/{account_id}/export?format=jsonl",
+                       cookies={"belfry_console": cookie})
+    assert got.status_code == 200
+    assert got.headers["Content-Disposition"].startswith("attachment;")
+    import json
+    exported = [json.loads(line) for line in got.text.splitlines()]
+    listed = list_all(client, AccountId=account_id)
+    assert [(u["UserId"], u["PrimaryEmail"], u["PersonalPIN"]) for u in exported] == \
+        [(u["UserId"], u["PrimaryEmail"], u["PersonalPIN"]) for u in listed]
+    assert [u["PrimaryEmail"] for u in exported] == emails
