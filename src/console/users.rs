@@ -81,10 +81,23 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
         (None, None) => TablePosition::First,
     };
     let store = ctx.store();
-    let page_of_users = store
+    let mut page_of_users = store
         .user_table_page(ctx.owner(), account_id, &filter, &position, PAGE_SIZE)
         .await
         .map_err(store_error)?;
+    if page_of_users.rows.is_empty() && matches!(position, TablePosition::Before(_)) {
+        // Nothing is left before that page (users went meanwhile): the first page instead.
+        page_of_users = store
+            .user_table_page(
+                ctx.owner(),
+                account_id,
+                &filter,
+                &TablePosition::First,
+                PAGE_SIZE,
+            )
+            .await
+            .map_err(store_error)?;
+    }
     let counts = store
         .user_counts(ctx.owner(), account_id)
         .await

@@ -62,3 +62,30 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{Location, Store};
+
+    #[tokio::test]
+    async fn console_sessions_end_at_sign_out_and_at_expiry() {
+        let store = Store::open(&Location::Memory).await.unwrap();
+        let later = crate::time::now_millis() + 60_000;
+        store
+            .open_console_session("live", "AKIA1", later)
+            .await
+            .unwrap();
+        store
+            .open_console_session("old", "AKIA2", crate::time::now_millis() - 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.console_session("live").await.unwrap().as_deref(),
+            Some("AKIA1")
+        );
+        assert_eq!(store.console_session("old").await.unwrap(), None);
+        assert_eq!(store.console_session("unknown").await.unwrap(), None);
+        store.close_console_session("live").await.unwrap();
+        assert_eq!(store.console_session("live").await.unwrap(), None);
+    }
+}

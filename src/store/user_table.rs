@@ -176,3 +176,184 @@ impl Store {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Location;
+
+    const OWNER: &str = "123456789012";
+
+    /// Walks every page forward from the first, then every page back from the last, and
+    /// checks both walks against the rows filtered and sorted here.
+    async fn check_walks(
+        store: &Store,
+        account_id: &str,
+        filter: &UserTableFilter,
+        all: &[UserRow],
+    ) {
+        let wanted: Vec<&str> = all
+            .iter()
+            .filter(|r| {
+                filter
+                    .email_prefix
+                    .as_ref()
+                    .is_none_or(|p| r.email_key.starts_with(&email_key(p)))
+                    && filter.user_type.is_none_or(|t| r.user_type == t.as_str())
+                    && filter
+                        .registration_status
+                        .is_none_or(|s| r.registration_status == s.as_str())
+                    && filter.license.is_none_or(|l| r.license_type == l.as_str())
+            })
+            .map(|r| r.email_key.as_str())
+            .collect();
+        let mut forward = Vec::new();
+        let mut position = TablePosition::First;
+        let mut pages = Vec::new();
+        loop {
+            let page = store
+                .user_table_page(OWNER, account_id, filter, &position, 4)
+                .await
+                .unwrap();
+            assert_eq!(page.previous.is_some(), !pages.is_empty(), "{filter:?}");
+            forward.extend(page.rows.iter().map(|r| r.email_key.clone()));
+            pages.push(page.rows.len());
+            match page.next {
+                Some(next) => position = TablePosition::After(next),
+                None => break,
+            }
+        }
+        assert_eq!(forward, wanted, "{filter:?}");
+        // Back from the last page's first key: the pages before it, in reverse.
+        let mut backward: Vec<String> = Vec::new();
+        let last_page_start = forward.len().saturating_sub(1) / 4 * 4;
+        if last_page_start == 0 {
+            return; // one page: nothing before it
+        }
+        let mut position = TablePosition::Before(forward[last_page_start].clone());
+        loop {
+            let page = store
+                .user_table_page(OWNER, account_id, filter, &position, 4)
+                .await
+                .unwrap();
+            assert!(page.next.is_some());
+            let mut keys: Vec<String> = page.rows.iter().map(|r| r.email_key.clone()).collect();
+            keys.append(&mut backward);
+            backward = keys;
+            match page.previous {
+                Some(previous) => position = TablePosition::Before(previous),
+                None => break,
+            }
+        }
+        assert_eq!(backward, wanted[..last_page_start], "{filter:?}");
+    }
+
+    #[tokio::test]
+    async fn pages_forward_and_back_match_the_filtered_rows() {
+        let store = Store::open(&Location::Memory).await.unwrap();
+        let account = store.create_account(OWNER, "Table").await.unwrap();
+        let id = &account.account_id;
+        let emails: Vec<String> = (0..23)
+            .map(|i| match i % 3 {
+                0 => format!("Ann.{i:02}@Example.com"),
+                1 => format!("bob.{i:02}@example.com"),
+                _ => format!("Élodie.{i:02}@example.com"),
+            })
+            .collect();
+        store
+            .invite_users(OWNER, id, &emails[..12], UserType::PrivateUser)
+            .await
+            .unwrap();
+        store
+            .invite_users(OWNER, id, &emails[12..], UserType::SharedDevice)
+            .await
+            .unwrap();
+        let everyone = store
+            .user_table_page(
+                OWNER,
+                id,
+                &UserTableFilter::default(),
+                &TablePosition::First,
+                100,
+            )
+            .await
+            .unwrap()
+            .rows;
+        assert_eq!(everyone.len(), 23);
+        let suspended: Vec<String> = everyone
+            .iter()
+            .step_by(4)
+            .map(|r| r.user_id.clone())
+            .collect();
+        store
+            .set_suspended(OWNER, id, &suspended, true)
+            .await
+            .unwrap();
+        let all = store
+            .user_table_page(
+                OWNER,
+                id,
+                &UserTableFilter::default(),
+                &TablePosition::First,
+                100,
+            )
+            .await
+            .unwrap()
+            .rows;
+        let filters = [
+            UserTableFilter::default(),
+            UserTableFilter {
+                email_prefix: Some("BOB".into()),
+                ..Default::default()
+            },
+            UserTableFilter {
+                email_prefix: Some("élodie.1".into()),
+                ..Default::default()
+            },
+            UserTableFilter {
+                user_type: Some(UserType::SharedDevice),
+                ..Default::default()
+            },
+            UserTableFilter {
+                registration_status: Some(RegistrationStatus::Suspended),
+                ..Default::default()
+            },
+            UserTableFilter {
+                license: Some(License::Pro),
+                user_type: Some(UserType::PrivateUser),
+                registration_status: Some(RegistrationStatus::Unregistered),
+                ..Default::default()
+            },
+            UserTableFilter {
+                email_prefix: Some("nobody".into()),
+                ..Default::default()
+            },
+        ];
+        for filter in &filters {
+            check_walks(&store, id, filter, &all).await;
+        }
+        let counts = store.user_counts(OWNER, id).await.unwrap();
+        assert_eq!(
+            counts,
+            vec![
+                (RegistrationStatus::Suspended, suspended.len() as u64),
+                (
+                    RegistrationStatus::Unregistered,
+                    23 - suspended.len() as u64
+                ),
+            ]
+        );
+        // Another AWS account sees nothing of it.
+        let other = store
+            .user_table_page(
+                "999999999999",
+                id,
+                &UserTableFilter::default(),
+                &TablePosition::First,
+                4,
+            )
+            .await;
+        assert!(other.is_err());
+        assert!(store.user_counts("999999999999", id).await.is_err());
+    }
+}
