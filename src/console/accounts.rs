@@ -117,7 +117,12 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
         .unwrap_or_default();
     let body = html! {
         (notice(done_text(ctx.query.get("done"))))
-        p { a href={ (here) "/users" } { "Users of this account" } }
+        nav.row aria-label="Account" {
+            a href={ (here) "/users" } { "Users of this account" }
+            a href={ (here) "/rooms" } { "Rooms" }
+            a href={ (here) "/bots" } { "Bots" }
+            a href={ "/console/phone-numbers?account=" (label(account_id)) } { "Phone numbers" }
+        }
         dl {
             dt { "Account id" } dd { code { (text(&account, "AccountId")) } }
             dt { "AWS account" } dd { (text(&account, "AwsAccountId")) }

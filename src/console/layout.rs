@@ -5,8 +5,10 @@
 
 use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
+use serde_json::Value;
 
-use super::Ctx;
+use super::accounts::text;
+use super::{Ctx, label};
 
 /// A whole page: header with navigation and sign-out, then `body` under an `h1` of `title`.
 pub fn page(ctx: Option<&Ctx<'_>>, title: &str, body: Markup) -> Markup {
@@ -26,6 +28,7 @@ pub fn page(ctx: Option<&Ctx<'_>>, title: &str, body: Markup) -> Markup {
                     @if let Some(ctx) = ctx {
                         nav aria-label="Main" {
                             a href="/console/accounts" { "Accounts" }
+                            a href="/console/phone-numbers" { "Phone numbers" }
                         }
                         div.who {
                             span { "Signed in as " code { (ctx.principal.access_key_id) } }
@@ -119,4 +122,72 @@ pub fn error(ctx: Option<&Ctx<'_>>, status: StatusCode, message: &str) -> Markup
             p { a href="/console/accounts" { "Back to the accounts" } }
         },
     )
+}
+
+/// A table of API items: a header row of `columns`, then one row of cells per item.
+pub fn item_table(id: &str, columns: &[&str], rows: &[Vec<Markup>]) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p { "None." }
+        } @else {
+            div.scroll {
+                table id=(id) {
+                    thead { tr { @for column in columns { th scope="col" { (column) } } } }
+                    tbody {
+                        @for row in rows {
+                            tr { @for cell in row { td { (cell) } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The link to the next page of an API listing (its `NextToken`), and back to the first.
+pub fn next_page(base: &str, next: Option<&str>) -> Markup {
+    html! {
+        @if let Some(next) = next {
+            nav.pager aria-label="Pages" {
+                a href=(base) { "First page" }
+                a href={ (base) "?next=" (super::label(next)) } rel="next" { "Next page" }
+            }
+        }
+    }
+}
+
+/// A definition list of `(term, value)` pairs.
+pub fn fields(pairs: &[(&str, String)]) -> Markup {
+    html! {
+        dl {
+            @for (term, value) in pairs {
+                dt { (term) } dd { (value) }
+            }
+        }
+    }
+}
+
+/// Items per page of the read pages' API lists (the model's most for rooms and bots: `ResultMax` 99).
+pub const LIST_PAGE_SIZE: usize = 99;
+
+/// An API listing's query string: the page size and the `next` token of the console's URL.
+pub fn list_query(ctx: &Ctx<'_>, extra: &str) -> String {
+    let mut query = format!("max-results={LIST_PAGE_SIZE}{extra}");
+    if let Some(next) = ctx.query.get("next") {
+        query.push_str(&format!("&next-token={}", label(next)));
+    }
+    query
+}
+
+pub fn link(href: String, text: &str) -> Markup {
+    html! { a href=(href) { (text) } }
+}
+
+pub fn cell(value: &Value, member: &str) -> Markup {
+    html! { (text(value, member)) }
+}
+
+/// The items of a listing's reply under `member`.
+pub fn items(reply: &Value, member: &str) -> Vec<Value> {
+    reply[member].as_array().cloned().unwrap_or_default()
 }

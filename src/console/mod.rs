@@ -15,14 +15,19 @@
 //!   the response helpers;
 //! * [`session`]: sign-in, the session cookie, CSRF tokens and the sign-in throttle;
 //! * [`layout`]: the page frame (navigation, sign-out) and the shared bits of HTML;
-//! * [`accounts`] and [`users`]: one file per resource, each with its pages and forms.
+//! * [`accounts`] and [`users`]: one file per resource, each with its pages and forms;
+//!   [`imports`]: the import of an uploaded file, with its progress page; [`rooms`], [`bots`] and
+//!   [`numbers`]: read pages (list and detail) of rooms, bots and phone numbers.
 //!
 //! Reading works without JavaScript; there is none. One stylesheet (`console.css`) is served
 //! from the binary.
 
 mod accounts;
+mod bots;
 mod imports;
 mod layout;
+mod numbers;
+mod rooms;
 pub mod session;
 mod users;
 
@@ -379,6 +384,12 @@ impl Console {
             }
             ("GET", ["accounts", id, "imports", job]) => imports::show(&ctx, id, job).await,
             ("GET", ["accounts", id, "users"]) => users::table(&ctx, id).await,
+            ("GET", ["accounts", id, "rooms"]) => rooms::rooms(&ctx, id).await,
+            ("GET", ["accounts", id, "rooms", room]) => rooms::room(&ctx, id, room).await,
+            ("GET", ["accounts", id, "bots"]) => bots::bots(&ctx, id).await,
+            ("GET", ["accounts", id, "bots", bot]) => bots::bot(&ctx, id, bot).await,
+            ("GET", ["phone-numbers"]) => numbers::numbers(&ctx).await,
+            ("GET", ["phone-numbers", number]) => numbers::number(&ctx, number).await,
             ("POST", ["accounts", id, "users", "bulk"]) => users::bulk(&ctx, id).await,
             ("POST", ["accounts", id, "users", "invite"]) => users::invite(&ctx, id).await,
             ("GET", ["accounts", id, "users", user]) => users::show(&ctx, id, user).await,

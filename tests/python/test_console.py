@@ -428,3 +428,35 @@ def test_export_downloads_what_list_users_lists(driver, belfry, tenant, client):
     assert [(u["UserId"], u["PrimaryEmail"], u["PersonalPIN"]) for u in exported] == \
         [(u["UserId"], u["PrimaryEmail"], u["PersonalPIN"]) for u in listed]
     assert [u["PrimaryEmail"] for u in exported] == emails
+
+
+def test_rooms_bots_and_phone_numbers_read_pages(driver, belfry, demo, demo_client, screenshots):
+    """The demo account's rooms, members, bot and numbers, as the API lists them."""
+    endpoint = belfry.endpoint
+    account_id = demo.demo_account_id
+    sign_in(driver, endpoint, demo.demo_key)
+    driver.get(f"{endpoint}/console/accounts/{account_id}")
+    go(driver, driver.find_element("link text", "Rooms"))
+    rooms = demo_client.list_rooms(AccountId=account_id)["Rooms"]
+    assert [a.text for a in by_css(driver, "#rooms tbody a")] == [r["Name"] for r in rooms]
+    shoot(driver, screenshots, "rooms")
+    go(driver, driver.find_element("link text", rooms[0]["Name"]))
+    members = demo_client.list_room_memberships(AccountId=account_id,
+                                                RoomId=rooms[0]["RoomId"])["RoomMemberships"]
+    shown = [row.find_elements("css selector", "td")[0].text
+             for row in by_css(driver, "#memberships tbody tr")]
+    assert shown == [m["Member"].get("Email", "") for m in members]
+
+    driver.get(f"{endpoint}/console/accounts/{account_id}/bots")
+    bots = demo_client.list_bots(AccountId=account_id)["Bots"]
+    assert [a.text for a in by_css(driver, "#bots tbody a")] == [b["DisplayName"] for b in bots]
+    go(driver, driver.find_element("link text", bots[0]["DisplayName"]))
+    assert bots[0]["BotEmail"] in driver.page_source
+    assert bots[0]["SecurityToken"] not in driver.page_source  # a secret: never rendered
+
+    driver.get(f"{endpoint}/console/phone-numbers?account={account_id}")
+    numbers = demo_client.list_phone_numbers(FilterName="AccountId",
+                                             FilterValue=account_id)["PhoneNumbers"]
+    assert [a.text for a in by_css(driver, "#phone-numbers tbody a")] == \
+        [n["E164PhoneNumber"] for n in numbers]
+    shoot(driver, screenshots, "phone-numbers")
