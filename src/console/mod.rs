@@ -472,6 +472,24 @@ impl Console {
                 secure,
             );
         };
+        let refused = |status| {
+            self.sign_in_page(
+                headers,
+                Some("The access key id or the secret access key is not right."),
+                status,
+                secure,
+            )
+        };
+        // Only a key that exists has a secret to guess, and a bucket: the buckets stay as few as
+        // the keys however many made-up ids are tried.
+        match self.keys.principal(access_key_id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                tracing::info!(access_key_id, "console sign-in refused: no such key");
+                return refused(StatusCode::UNAUTHORIZED);
+            }
+            Err(e) => return error_page(None, &store_error(e)),
+        }
         if let Err(wait) = self.sessions.admit_sign_in(access_key_id).await {
             tracing::warn!(access_key_id, "console sign-in throttled");
             let message = format!(
@@ -488,13 +506,8 @@ impl Console {
         let principal = match self.keys.sign_in(access_key_id, secret).await {
             Ok(Some(principal)) => principal,
             Ok(None) => {
-                tracing::info!(access_key_id, "console sign-in refused");
-                return self.sign_in_page(
-                    headers,
-                    Some("The access key id or the secret access key is not right."),
-                    StatusCode::UNAUTHORIZED,
-                    secure,
-                );
+                tracing::info!(access_key_id, "console sign-in refused: wrong secret");
+                return refused(StatusCode::UNAUTHORIZED);
             }
             Err(e) => return error_page(None, &store_error(e)),
         };

@@ -1,9 +1,10 @@
 //! Signing in to the console, the session cookie, and the CSRF token of every form.
 //!
 //! * **Sign-in** takes an access key id and its secret access key, the same keys the API is
-//!   signed with ([`KeyRing::sign_in`] compares the secret in constant time). Attempts are
-//!   throttled per access key id tried with the API's GCRA ([`Throttle`]), so guessing one
-//!   key's secret is as slow as [`SIGN_IN_RATE`] allows. The sign-in form itself carries a
+//!   signed with ([`KeyRing::sign_in`] compares the secret in constant time). Attempts on a
+//!   key that exists are throttled per access key id with the API's GCRA ([`Throttle`]), so
+//!   guessing one key's secret is as slow as [`SIGN_IN_RATE`] allows (an unknown id has no
+//!   secret to guess, and gets no bucket: the buckets stay as few as the keys). The sign-in form itself carries a
 //!   token that must match a short-lived cookie set with the form (a double submit), so
 //!   another site cannot sign a browser in to a key of its choosing.
 //! * **The session** is a random id in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
@@ -26,6 +27,8 @@ use rand::RngCore;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+#[cfg(doc)]
+use crate::auth::KeyRing;
 use crate::server::throttle::{Admission, Rate, Throttle};
 
 /// The cookie that holds the session id.

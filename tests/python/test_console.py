@@ -364,6 +364,11 @@ def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
     assert signed_in.status_code == 303
     assert signed_in.headers["Location"] == "/console/accounts"
     assert "belfry_console" in http.cookies
+    # A made-up key id is refused as a wrong secret is, and is never throttled: it has no
+    # secret to guess.
+    from support import Key
+    made_up = Key("AKIA" + "Z" * 16, "z" * 40, "000000000000")
+    assert {attempt(made_up, made_up.secret_access_key).status_code for _ in range(12)} == {401}
     # A sign-in form posted without its token cookie is refused.
     assert requests.post(f"{endpoint}/console/signin", allow_redirects=False, data={
         "form_token": "forged", "access_key_id": other.access_key_id,
