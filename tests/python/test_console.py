@@ -197,7 +197,8 @@ def test_sign_in_filter_a_10000_user_account_and_page_back_and_forth(
     driver.set_window_size(1280, 900)
 
 
-def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client, screenshots):
+def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client, chime_cli,
+                                                 screenshots):
     endpoint = belfry.endpoint
     account_id = client.create_account(Name=unique("Desk"))["Account"]["AccountId"]
     emails = sorted(f"{unique('desk')}@example.com" for _ in range(4))
@@ -224,6 +225,10 @@ def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client,
     by_status = {u["PrimaryEmail"]: u["UserRegistrationStatus"]
                  for u in list_all(client, AccountId=account_id)}
     assert {e for e, s in by_status.items() if s == "Suspended"} == set(chosen)
+    # What the reader checks: `aws chime list-users` sees the suspension too.
+    listed = chime_cli("list-users", "--account-id", account_id)["Users"]
+    assert sorted(u["PrimaryEmail"] for u in listed
+                  if u["UserRegistrationStatus"] == "Suspended") == chosen
 
     # And the other way round: a change through the API shows in the console at once.
     ids = {u["PrimaryEmail"]: u["UserId"] for u in list_all(client, AccountId=account_id)}
