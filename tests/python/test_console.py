@@ -230,6 +230,18 @@ def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client,
     assert sorted(u["PrimaryEmail"] for u in listed
                   if u["UserRegistrationStatus"] == "Suspended") == chosen
 
+    # A license change of the two others goes through BatchUpdateUser.
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    others = [emails[0], emails[3]]
+    for address in others:
+        one(driver, f"input[type=checkbox][aria-label='Select {address}']").click()
+    from selenium.webdriver.support.ui import Select
+    Select(one(driver, "select#new_license")).select_by_visible_text("Plus")
+    go(driver, one(driver, "button[value=license]"))
+    assert "Changed the license of 2 of 2 selected users." in one(driver, "p.notice").text
+    licenses = {u["PrimaryEmail"]: u["LicenseType"] for u in list_all(client, AccountId=account_id)}
+    assert sorted(e for e, lic in licenses.items() if lic == "Plus") == sorted(others)
+
     # And the other way round: a change through the API shows in the console at once.
     ids = {u["PrimaryEmail"]: u["UserId"] for u in list_all(client, AccountId=account_id)}
     client.batch_unsuspend_user(AccountId=account_id, UserIdList=[ids[chosen[0]]])
