@@ -300,6 +300,15 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
     assert one(driver, "p.notice").text == "Account renamed."
     assert client.get_account(AccountId=account_id)["Account"]["Name"] == new_name
 
+    # Settings: turn dial-out off; GetAccountSettings agrees, and the page shows it.
+    assert client.get_account_settings(AccountId=account_id)["AccountSettings"]["EnableDialOut"]
+    one(driver, "input[name=enable_dial_out]").click()
+    go(driver, one(driver, "input[value=settings] ~ button"))
+    assert one(driver, "p.notice").text == "Settings saved."
+    settings = client.get_account_settings(AccountId=account_id)["AccountSettings"]
+    assert settings["EnableDialOut"] is False
+    assert one(driver, "input[name=enable_dial_out]").is_selected() is False
+
 
 def test_a_read_only_key_finds_no_write_control_and_a_forged_post_gets_403(
         driver, belfry, tenant, client, screenshots):
