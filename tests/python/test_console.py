@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import random
 import subprocess
 from pathlib import Path
 
@@ -289,6 +290,20 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
     assert one(driver, "p.notice").text == "Personal PIN reset."
     assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"] \
         != user["PersonalPIN"]
+
+    # A number of the AWS account's inventory, associated and disassociated on the page.
+    from support import provision
+    number = f"+1{random.choice([212, 312, 415, 617])}555{random.randint(0, 9999):04}"
+    provision(client, number)
+    one(driver, "input[name=e164]").send_keys(number)
+    go(driver, one(driver, "input[value=associate] ~ label ~ button"))
+    assert one(driver, "p.notice").text == "Phone number associated."
+    got = client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]
+    assert got["PrimaryProvisionedNumber"] == number
+    go(driver, one(driver, "input[value=disassociate] ~ button"))
+    assert one(driver, "p.notice").text == "Phone number disassociated."
+    assert "PrimaryProvisionedNumber" not in \
+        client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]
 
     # Rename the account in the console; GetAccount sees the new name.
     new_name = unique("Renamed")
