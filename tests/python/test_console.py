@@ -108,14 +108,40 @@ def one(driver, selector: str):
     return found[0]
 
 
-def go(driver, element) -> None:
-    """Clicks a link or a submit button and waits until the next page has replaced this one
-    (a click returns before the browser has navigated)."""
-    from selenium.webdriver.support import expected_conditions
+def go(driver, target, keys=None) -> None:
+    """Clicks a link or a submit button (or sends it `keys`, as a keyboard user would) and waits
+    until the next page has replaced this one (a click returns before the browser navigates).
+
+    `target` is a CSS selector, a function finding the element, or the element. A page that
+    was still settling when the element was found makes the click fail before anything was
+    sent; then the element is found again and clicked once more."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
-    page = one(driver, "html")
-    element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+    can_find_again = isinstance(target, str) or callable(target)
+    find = ((lambda: one(driver, target)) if isinstance(target, str)
+            else target if callable(target) else (lambda: target))
+    for attempt in range(3):
+        page = one(driver, "html")
+        element = find()
+        try:
+            if keys is None:
+                element.click()
+            else:
+                element.send_keys(keys)
+            break
+        except WebDriverException:
+            if attempt == 2 or not can_find_again:
+                raise
+    def replaced(_):
+        # Chromium reports a node of a replaced document as stale, or at times as an unknown
+        # error, "Node with given id does not belong to the document": both mean it is gone.
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 30).until(replaced)
     WebDriverWait(driver, 30).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -123,9 +149,13 @@ def go(driver, element) -> None:
 def sign_in(driver, endpoint: str, key) -> None:
     driver.delete_all_cookies()
     driver.get(f"{endpoint}/console/signin")
-    one(driver, "#access_key_id").send_keys(key.access_key_id)
-    one(driver, "#secret_access_key").send_keys(key.secret_access_key)
-    go(driver, one(driver, "main form button[type=submit]"))
+    from selenium.webdriver.common.keys import Keys
+    # By keyboard: the id, Tab to the secret, Enter.
+    one(driver, "#access_key_id").send_keys(key.access_key_id, Keys.TAB)
+    secret = driver.switch_to.active_element
+    assert secret.get_attribute("id") == "secret_access_key"
+    secret.send_keys(key.secret_access_key)
+    go(driver, secret, Keys.RETURN)
     assert driver.current_url == f"{endpoint}/console/accounts", driver.page_source
     assert key.access_key_id in one(driver, "header .who").text
 
@@ -146,7 +176,22 @@ def page_csrf(driver) -> str:
     return one(driver, "header form input[name=csrf]").get_attribute("value")
 
 
+def unlabelled_controls(driver) -> list[str]:
+    """The form controls of the page that a screen reader could not name: no <label> around
+    or for them, no aria-label (hidden inputs and buttons with text excepted)."""
+    return driver.execute_script("""
+        return [...document.querySelectorAll('input, select, textarea, button')]
+            .filter(e => e.type !== 'hidden')
+            .filter(e => !(e.tagName === 'BUTTON' && e.textContent.trim()))
+            .filter(e => !e.closest('label') && !e.getAttribute('aria-label')
+                         && !(e.id && document.querySelector(`label[for="${e.id}"]`)))
+            .map(e => e.outerHTML);
+    """)
+
+
 def shoot(driver, screenshots: Path, name: str) -> None:
+    """Saves a screenshot, and checks on the way that every control of the page has a name."""
+    assert unlabelled_controls(driver) == [], name
     driver.save_screenshot(str(screenshots / f"{name}.png"))
 
 
@@ -158,11 +203,11 @@ def test_sign_in_filter_a_10000_user_account_and_page_back_and_forth(
     endpoint = belfry.endpoint
     sign_in(driver, endpoint, key)
     shoot(driver, screenshots, "accounts")
-    go(driver, driver.find_element("link text", one(driver, "tbody td a").text))
+    go(driver, lambda: driver.find_element("link text", one(driver, "tbody td a").text))
     shoot(driver, screenshots, "account")
-    go(driver, driver.find_element("link text", "Users of this account"))
+    go(driver, lambda: driver.find_element("link text", "Users of this account"))
     assert table_emails(driver) == [big_email(i) for i in range(PAGE_SIZE)]
-    go(driver, driver.find_element("link text", "Count the users by status"))
+    go(driver, lambda: driver.find_element("link text", "Count the users by status"))
     counts = one(driver, "p.counts").text
     assert counts.startswith(f"{BIG_USERS} users"), counts
     assert table_emails(driver) == [big_email(i) for i in range(PAGE_SIZE)]
@@ -174,17 +219,17 @@ def test_sign_in_filter_a_10000_user_account_and_page_back_and_forth(
     field.clear()
     field.send_keys("U-01")  # case does not matter
     Select(one(driver, "select#type")).select_by_visible_text("SharedDevice")
-    go(driver, one(driver, "form[role=search] button[type=submit]"))
+    go(driver, "form[role=search] button[type=submit]")
     expected = [big_email(i) for i in range(1000, 2000) if big_type(i) == "SharedDevice"]
     assert len(expected) == 100
     assert table_emails(driver) == expected[:PAGE_SIZE]
     assert by_css(driver, "a[rel=prev]") == []
     shoot(driver, screenshots, "users-filtered")
 
-    go(driver, one(driver, "a[rel=next]"))
+    go(driver, "a[rel=next]")
     assert table_emails(driver) == expected[PAGE_SIZE:]
     assert by_css(driver, "a[rel=next]") == []  # the last page
-    go(driver, one(driver, "a[rel=prev]"))
+    go(driver, "a[rel=prev]")
     assert table_emails(driver) == expected[:PAGE_SIZE]
     assert by_css(driver, "a[rel=prev]") == []
 
@@ -216,7 +261,7 @@ def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client,
         """const box = document.createElement('input');
            box.type = 'checkbox'; box.name = 'user'; box.value = 'no-such-user'; box.checked = true;
            document.querySelector('#users tbody td').appendChild(box);""")
-    go(driver, one(driver, "button[value=suspend]"))
+    go(driver, "button[value=suspend]")
     assert "Suspended 2 of 3 selected users." in one(driver, "p.notice").text
     errors = [[td.text for td in row.find_elements("css selector", "td")]
               for row in by_css(driver, "#user-errors tbody tr")]
@@ -238,7 +283,7 @@ def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client,
         one(driver, f"input[type=checkbox][aria-label='Select {address}']").click()
     from selenium.webdriver.support.ui import Select
     Select(one(driver, "select#new_license")).select_by_visible_text("Plus")
-    go(driver, one(driver, "button[value=license]"))
+    go(driver, "button[value=license]")
     assert "Changed the license of 2 of 2 selected users." in one(driver, "p.notice").text
     licenses = {u["PrimaryEmail"]: u["LicenseType"] for u in list_all(client, AccountId=account_id)}
     assert sorted(e for e, lic in licenses.items() if lic == "Plus") == sorted(others)
@@ -257,7 +302,7 @@ def test_invite_three_emails(driver, belfry, tenant, client, screenshots):
     sign_in(driver, endpoint, tenant)
     driver.get(f"{endpoint}/console/accounts/{account_id}/users")
     one(driver, "textarea#emails").send_keys(f"{emails[0]}\n{emails[1]}, {emails[2]}")
-    go(driver, one(driver, "form[action$='/users/invite'] button"))
+    go(driver, "form[action$='/users/invite'] button")
     rows = [[td.text for td in row.find_elements("css selector", "td")]
             for row in by_css(driver, "#invites tbody tr")]
     assert rows == [[e, "Pending", "Sent"] for e in emails]
@@ -275,18 +320,18 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
     user = list_all(client, AccountId=account_id)[0]
     sign_in(driver, endpoint, tenant)
     driver.get(f"{endpoint}/console/accounts/{account_id}/users")
-    go(driver, driver.find_element("link text", address))
+    go(driver, lambda: driver.find_element("link text", address))
     assert one(driver, "h1").text == address
     shoot(driver, screenshots, "user")
 
     from selenium.webdriver.support.ui import Select
     Select(one(driver, "select#license")).select_by_visible_text("Basic")
-    go(driver, one(driver, "input[value=update] ~ button"))
+    go(driver, "input[value=update] ~ button")
     assert one(driver, "p.notice").text == "User updated."
     assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["LicenseType"] \
         == "Basic"
 
-    go(driver, one(driver, "input[name=action][value=reset-pin] ~ button"))
+    go(driver, "input[name=action][value=reset-pin] ~ button")
     assert one(driver, "p.notice").text == "Personal PIN reset."
     assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"] \
         != user["PersonalPIN"]
@@ -296,11 +341,11 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
     number = f"+1{random.choice([212, 312, 415, 617])}555{random.randint(0, 9999):04}"
     provision(client, number)
     one(driver, "input[name=e164]").send_keys(number)
-    go(driver, one(driver, "input[value=associate] ~ label ~ button"))
+    go(driver, "input[value=associate] ~ label ~ button")
     assert one(driver, "p.notice").text == "Phone number associated."
     got = client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]
     assert got["PrimaryProvisionedNumber"] == number
-    go(driver, one(driver, "input[value=disassociate] ~ button"))
+    go(driver, "input[value=disassociate] ~ button")
     assert one(driver, "p.notice").text == "Phone number disassociated."
     assert "PrimaryProvisionedNumber" not in \
         client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]
@@ -311,14 +356,14 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
     field = one(driver, "input[name=name]")
     field.clear()
     field.send_keys(new_name)
-    go(driver, one(driver, "input[value=rename] ~ button"))
+    go(driver, "input[value=rename] ~ button")
     assert one(driver, "p.notice").text == "Account renamed."
     assert client.get_account(AccountId=account_id)["Account"]["Name"] == new_name
 
     # Settings: turn dial-out off; GetAccountSettings agrees, and the page shows it.
     assert client.get_account_settings(AccountId=account_id)["AccountSettings"]["EnableDialOut"]
     one(driver, "input[name=enable_dial_out]").click()
-    go(driver, one(driver, "input[value=settings] ~ button"))
+    go(driver, "input[value=settings] ~ button")
     assert one(driver, "p.notice").text == "Settings saved."
     settings = client.get_account_settings(AccountId=account_id)["AccountSettings"]
     assert settings["EnableDialOut"] is False
@@ -371,7 +416,7 @@ def test_sign_out_ends_the_session(driver, belfry, tenant, screenshots):
     sign_in(driver, endpoint, tenant)
     cookie = driver.get_cookie("belfry_console")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
-    go(driver, one(driver, "header form button"))
+    go(driver, "header form button")
     assert driver.current_url == f"{endpoint}/console/signin"
     shoot(driver, screenshots, "signin")
     # The old cookie, put back, signs nobody in: the session is gone from the store.
@@ -443,7 +488,7 @@ def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
     sign_in(driver, endpoint, tenant)
     driver.get(f"{endpoint}/console/accounts/{account_id}")
     one(driver, "input[type=file]").send_keys(str(path))
-    go(driver, one(driver, "form[enctype='multipart/form-data'] button"))
+    go(driver, "form[enctype='multipart/form-data'] button")
     assert re.search(r"/console/accounts/[^/]+/imports/[^/]+$", driver.current_url), \
         driver.find_element("css selector", "main").text
     # The page reloads itself until the report is there.
@@ -484,11 +529,11 @@ def test_rooms_bots_and_phone_numbers_read_pages(driver, belfry, demo, demo_clie
     account_id = demo.demo_account_id
     sign_in(driver, endpoint, demo.demo_key)
     driver.get(f"{endpoint}/console/accounts/{account_id}")
-    go(driver, driver.find_element("link text", "Rooms"))
+    go(driver, lambda: driver.find_element("link text", "Rooms"))
     rooms = demo_client.list_rooms(AccountId=account_id)["Rooms"]
     assert [a.text for a in by_css(driver, "#rooms tbody a")] == [r["Name"] for r in rooms]
     shoot(driver, screenshots, "rooms")
-    go(driver, driver.find_element("link text", rooms[0]["Name"]))
+    go(driver, lambda: driver.find_element("link text", rooms[0]["Name"]))
     members = demo_client.list_room_memberships(AccountId=account_id,
                                                 RoomId=rooms[0]["RoomId"])["RoomMemberships"]
     shown = [row.find_elements("css selector", "td")[0].text
@@ -498,7 +543,7 @@ def test_rooms_bots_and_phone_numbers_read_pages(driver, belfry, demo, demo_clie
     driver.get(f"{endpoint}/console/accounts/{account_id}/bots")
     bots = demo_client.list_bots(AccountId=account_id)["Bots"]
     assert [a.text for a in by_css(driver, "#bots tbody a")] == [b["DisplayName"] for b in bots]
-    go(driver, driver.find_element("link text", bots[0]["DisplayName"]))
+    go(driver, lambda: driver.find_element("link text", bots[0]["DisplayName"]))
     assert bots[0]["BotEmail"] in driver.page_source
     assert bots[0]["SecurityToken"] not in driver.page_source  # a secret: never rendered
 
