@@ -136,14 +136,8 @@ impl Ctx<'_> {
     ) -> Result<serde_json::Value, ApiError> {
         let query = Query::parse(query)?;
         let route = api::route(method, path, &query)?;
-        // The API pipeline's own refusal (server::serve), for the console's calls.
-        if self.principal.read_only && !route.op.is_read_only() {
-            return Err(ApiError::forbidden(format!(
-                "The access key {} is read-only and may not call {}",
-                self.principal.access_key_id,
-                route.op.name()
-            )));
-        }
+        // The API pipeline's own refusal of a read-only key's writes.
+        api::input::check_read_only(&self.principal, route.op)?;
         let body = if body.is_null() {
             Vec::new()
         } else {
