@@ -24,6 +24,19 @@ pub const MAX_RESULTS_DEFAULT: usize = 100;
 pub const RESULT_MAX_MAX: i64 = 99;
 pub const RESULT_MAX_DEFAULT: usize = 50;
 
+/// Refuses a read-only caller every operation that writes (the API pipeline's and the web
+/// console's one check).
+pub fn check_read_only(principal: &Principal, op: super::Op) -> Result<(), ApiError> {
+    if principal.read_only && !op.is_read_only() {
+        return Err(ApiError::forbidden(format!(
+            "The access key {} is read-only and may not call {}",
+            principal.access_key_id,
+            op.name()
+        )));
+    }
+    Ok(())
+}
+
 const INVALID_TOKEN: &str =
     "The NextToken is invalid: it was not issued for this request, or it was altered.";
 

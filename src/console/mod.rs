@@ -14,10 +14,10 @@
 //! * this file: [`Console::handle`], the routing table, the API bridge ([`Ctx::api`]) and
 //!   the response helpers;
 //! * [`session`]: sign-in, the session cookie, CSRF tokens and the sign-in throttle;
-//! * [`layout`]: the page frame (navigation, sign-out) and the shared bits of HTML;
-//! * [`accounts`] and [`users`]: one file per resource, each with its pages and forms;
-//!   [`imports`]: the import of an uploaded file, with its progress page; [`rooms`], [`bots`] and
-//!   [`numbers`]: read pages (list and detail) of rooms, bots and phone numbers.
+//! * `layout.rs`: the page frame (navigation, sign-out) and the shared bits of HTML;
+//! * `accounts.rs` and `users.rs`: one file per resource, each with its pages and forms;
+//!   `imports.rs`: the import of an uploaded file, with its progress page; `rooms.rs`,
+//!   `bots.rs` and `numbers.rs`: read pages (list and detail) of rooms, bots and phone numbers.
 //!
 //! Reading works without JavaScript; there is none. One stylesheet (`console.css`) is served
 //! from the binary.
@@ -136,14 +136,8 @@ impl Ctx<'_> {
     ) -> Result<serde_json::Value, ApiError> {
         let query = Query::parse(query)?;
         let route = api::route(method, path, &query)?;
-        // The API pipeline's own refusal (server::serve), for the console's calls.
-        if self.principal.read_only && !route.op.is_read_only() {
-            return Err(ApiError::forbidden(format!(
-                "The access key {} is read-only and may not call {}",
-                self.principal.access_key_id,
-                route.op.name()
-            )));
-        }
+        // The API pipeline's own refusal of a read-only key's writes.
+        api::input::check_read_only(&self.principal, route.op)?;
         let body = if body.is_null() {
             Vec::new()
         } else {

@@ -600,13 +600,7 @@ async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Repl
     let query = Query::parse(raw_query)?;
     let route = api::route(method, raw_path, &query)?;
     log.operation = route.op.name();
-    if principal.read_only && !route.op.is_read_only() {
-        return Err(ApiError::forbidden(format!(
-            "The access key {} is read-only and may not call {}",
-            principal.access_key_id,
-            route.op.name()
-        )));
-    }
+    api::input::check_read_only(&principal, route.op)?;
     inject_faults(app, route.op.name()).await?;
     let call = Call {
         store: &app.store,
