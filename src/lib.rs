@@ -38,6 +38,8 @@
 //! * [`transfer`]: an account's users as JSON Lines or CSV, and its rooms and bots as JSON
 //!   Lines ([`transfer::rooms`]), for `belfry import`/`export`; [`demo`]: the demo account of
 //!   `serve --demo`; [`embedded`]: an in-memory server inside a Rust test.
+//! * [`console`]: the web console under `/console/`: server-rendered pages that call the
+//!   API's handlers as the signed-in key ([`console::session`]: sign-in, cookies, CSRF).
 //! * [`cli`]: the `belfry` command over all of this (`src/main.rs` only calls [`cli::run`]):
 //!   `serve` with its config file ([`cli::config`]), `keys create`, and `import`/`export` with
 //!   their progress and summary lines.
@@ -46,6 +48,7 @@ pub mod api;
 pub mod auth;
 pub mod carrier;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod embedded;
 pub mod error;

@@ -89,11 +89,40 @@ impl KeyRing {
         let signing_key = self.signing_key(&key, &signature);
         sigv4::verify_with_key(request, &signature, &signing_key, now_unix_secs, &options)
             .map_err(unauthorized)?;
-        Ok(Principal {
+        Ok(Principal::from(key))
+    }
+}
+
+impl KeyRing {
+    /// The caller proven by an access key id and its secret (the web console's sign-in), or
+    /// `None` when the key is unknown or the secret is not its own. The secrets are compared
+    /// in constant time; an unknown key costs the same comparison against a dummy secret.
+    pub async fn sign_in(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<Option<Principal>, StoreError> {
+        use subtle::ConstantTimeEq;
+        let key = self.find(access_key_id).await?;
+        let expected = key.as_ref().map_or("", |k| k.secret_access_key.as_str());
+        let same = expected.as_bytes().ct_eq(secret_access_key.as_bytes());
+        Ok(key.filter(|_| bool::from(same)).map(Principal::from))
+    }
+
+    /// The caller an access key id names, without a proof (the web console's session
+    /// already holds one), or `None` when no such key exists.
+    pub async fn principal(&self, access_key_id: &str) -> Result<Option<Principal>, StoreError> {
+        Ok(self.find(access_key_id).await?.map(Principal::from))
+    }
+}
+
+impl From<AccessKey> for Principal {
+    fn from(key: AccessKey) -> Principal {
+        Principal {
             access_key_id: key.access_key_id,
             aws_account_id: key.aws_account_id,
             read_only: key.read_only,
-        })
+        }
     }
 }
 

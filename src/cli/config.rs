@@ -11,6 +11,7 @@
 //! burst = 100
 //! admin_token = "change-me"
 //! fault_seed = 7
+//! console = "off"
 //!
 //! [[faults]]
 //! operation = "ListUsers"
@@ -46,6 +47,8 @@ pub struct FileConfig {
     /// `text` or `json`.
     pub log_format: Option<String>,
     pub shutdown_timeout_secs: Option<u64>,
+    /// The web console: `on` or `off`.
+    pub console: Option<String>,
     #[serde(default)]
     pub faults: Vec<FaultRule>,
 }

@@ -40,16 +40,23 @@ pub(super) async fn read_body(
     body: Body,
     timeout: Duration,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let too_large = || {
-        ApiError::bad_request(format!(
-            "The request body is larger than {MAX_BODY_BYTES} bytes"
-        ))
-    };
+    read_body_up_to(headers, body, timeout, MAX_BODY_BYTES).await
+}
+
+/// [`read_body`] with another limit than [`MAX_BODY_BYTES`] (the console's file uploads).
+pub(super) async fn read_body_up_to(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    timeout: Duration,
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
+    let too_large =
+        || ApiError::bad_request(format!("The request body is larger than {limit} bytes"));
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
     let read = async move {
@@ -61,7 +68,7 @@ pub(super) async fn read_body(
                 ApiError::bad_request("The request body could not be read completely")
             })?;
             if let Ok(data) = frame.into_data() {
-                if bytes.len() + data.len() > MAX_BODY_BYTES {
+                if bytes.len() + data.len() > limit {
                     return Err(too_large());
                 }
                 bytes.extend_from_slice(&data);

@@ -36,12 +36,13 @@ use tokio::net::TcpListener;
 
 use admin::Admin;
 use faults::{FaultRule, Faults};
-use http::{check_headers, read_body, respond};
+use http::{check_headers, read_body, read_body_up_to, respond};
 use metrics::Metrics;
 use throttle::{Admission, Rate, Throttle};
 
 use crate::api::{self, Call, Op, Query, Reply};
 use crate::auth::{KeyRing, sigv4};
+use crate::console::{self, Console};
 use crate::error::ApiError;
 use crate::events::BotEvents;
 use crate::scim::{self, Scim, ScimRequest, ScimResponse};
@@ -124,6 +125,8 @@ pub struct ServerOptions {
     pub fault_seed: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Whether the web console is served under `/console/`.
+    pub console: bool,
 }
 
 impl Default for ServerOptions {
@@ -137,6 +140,7 @@ impl Default for ServerOptions {
             faults: Vec::new(),
             fault_seed: 0,
             shutdown_timeout: Duration::from_secs(30),
+            console: true,
         }
     }
 }
@@ -154,6 +158,8 @@ struct App {
     scim: Scim,
     admin_token: Option<String>,
     body_read_timeout: Duration,
+    /// The web console, when it is on.
+    console: Option<Console>,
 }
 
 /// A bound, not yet running, server.
@@ -200,7 +206,11 @@ impl Server {
             .rate_limit
             .map(|rate| Throttle::new(rate, options.burst, options.throttle_max_wait));
         let listener = TcpListener::bind(listen).await?;
+        let console = options
+            .console
+            .then(|| Console::new(store.clone(), options.root_key.clone()));
         let app = Arc::new(App {
+            console,
             keys: KeyRing::new(store.clone(), options.root_key),
             tokens: PageTokens::new(*store.token_secret()),
             store,
@@ -374,6 +384,19 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         );
         return scim_response(response, &request_id);
     }
+    if let Some(console) = app.console.as_ref().filter(|_| console::owns(&path)) {
+        let response = serve_console(&app, console, request, &request_id).await;
+        tracing::info!(
+            target: "belfry::request",
+            %method,
+            %path,
+            operation = "console",
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            request_id = %request_id,
+        );
+        return response;
+    }
     let mut log = RequestLog {
         operation: "-",
         access_key_id: None,
@@ -405,6 +428,32 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
     );
     respond(result, &request_id)
+}
+
+/// A request of the web console: its body read within the server's limits, then the
+/// console's own pages (see [`crate::console`]).
+async fn serve_console(
+    app: &App,
+    console: &Console,
+    request: Request,
+    request_id: &str,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(e) = check_headers(&parts.headers) {
+        return respond(Err(e), request_id);
+    }
+    let limit = console
+        .body_limit(&parts.method, parts.uri.path(), &parts.headers)
+        .await
+        .unwrap_or(MAX_BODY_BYTES);
+    match read_body_up_to(&parts.headers, body, app.body_read_timeout, limit).await {
+        Ok(body) => {
+            console
+                .handle(&parts.method, &parts.uri, &parts.headers, &body)
+                .await
+        }
+        Err(e) => respond(Err(e), request_id),
+    }
 }
 
 async fn serve_admin(app: &App, request: Request) -> Result<Reply, ApiError> {

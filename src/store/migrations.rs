@@ -340,6 +340,23 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE rooms ADD COLUMN scim_external_id TEXT",
         ],
     },
+    Migration {
+        number: 7,
+        name: "web console sessions, and users by registration status and by license",
+        statements: &[
+            // A signed-in console session: the SHA-256 of its random id (the cookie holds the
+            // id itself, so a copy of this table signs nobody in), the key it acts as, and
+            // when it expires. Sign-out deletes the row; any replica on the store sees both.
+            "CREATE TABLE console_sessions (
+                session_hash TEXT PRIMARY KEY,
+                access_key_id TEXT NOT NULL,
+                expires_ms BIGINT NOT NULL)",
+            // The console's users table filters by registration status and by license and
+            // pages by email key: one index range each, like `users_by_type`.
+            "CREATE INDEX users_by_status ON users (account_id, registration_status, email_key)",
+            "CREATE INDEX users_by_license ON users (account_id, license_type, email_key)",
+        ],
+    },
 ];
 
 /// The schema version this release writes: the number of its last migration.

@@ -24,7 +24,9 @@ mod phone_numbers;
 mod reader;
 mod rooms;
 mod scim;
+mod sessions;
 mod settings;
+mod user_table;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +61,7 @@ pub use settings::{
     BucketChange, CALLING_NAME_PERIOD_MS, GlobalSettings, PhoneNumberSettings, RETENTION_GRACE_MS,
     RetentionSettings,
 };
+pub use user_table::{TablePosition, UserRow, UserTableFilter, UserTablePage};
 pub use users::{
     AlexaForBusinessMetadata, Invite, NewUser, Telephony, User, UserChange, UserFilter, UserPage,
     generate_pin,

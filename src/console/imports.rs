@@ -1,0 +1,237 @@
+//! Importing users from an uploaded file: `belfry import` ([`transfer::import`]) run by the
+//! console, with a progress page and the per-line report.
+//!
+//! The upload (a `multipart/form-data` form, at most [`MAX_UPLOAD_BYTES`]) starts a job on a
+//! task of its own and the browser goes to the job's page, which shows a `<progress>` bar and
+//! reloads itself every second (a `Refresh` header, no JavaScript) until the job is done, then
+//! shows what the import created, updated and refused, line by line.
+//!
+//! Jobs live in the memory of the server that runs them (the most recent [`MAX_JOBS`]): behind
+//! a load balancer, the progress page must reach the same replica. A job is seen only by keys
+//! of the AWS account that started it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use maud::html;
+
+use super::layout::page;
+use super::{Ctx, html, label, redirect, store_error};
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::transfer::{self, Format, ImportOptions, ImportSummary};
+
+/// The largest file the import form takes (larger files: `belfry import`).
+pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+/// How many jobs are remembered.
+const MAX_JOBS: usize = 100;
+
+/// One import, running or done.
+struct Job {
+    id: String,
+    owner: String,
+    account_id: String,
+    file_name: String,
+    /// Records in the file (its non-empty lines, less a CSV header).
+    total: u64,
+    done: AtomicU64,
+    /// The outcome, once the import has ended.
+    outcome: Mutex<Option<Result<ImportSummary, String>>>,
+}
+
+/// The import jobs of one server.
+#[derive(Default)]
+pub struct Imports {
+    jobs: Mutex<VecDeque<Arc<Job>>>,
+}
+
+impl Imports {
+    fn add(&self, job: Arc<Job>) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if jobs.len() >= MAX_JOBS {
+            jobs.pop_front();
+        }
+        jobs.push_back(job);
+    }
+
+    fn find(&self, id: &str, owner: &str) -> Option<Arc<Job>> {
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.iter()
+            .find(|j| j.id == id && j.owner == owner)
+            .cloned()
+    }
+}
+
+/// What the import form sends (`multipart/form-data`): the file, its name, and the format
+/// chosen (`csv`, `jsonl`, or none: by the file name).
+struct Upload {
+    file_name: String,
+    bytes: Vec<u8>,
+    format: Option<String>,
+}
+
+async fn read_upload(content_type: &str, body: &[u8]) -> Result<Upload, ApiError> {
+    let bad = |what: &str| ApiError::bad_request(format!("The upload could not be read: {what}"));
+    let boundary = multer::parse_boundary(content_type).map_err(|e| bad(&e.to_string()))?;
+    let body = axum::body::Bytes::copy_from_slice(body);
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut file = None;
+    let mut format = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(&e.to_string()))?
+    {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let bytes = field.bytes().await.map_err(|e| bad(&e.to_string()))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            Some("format") => {
+                format = Some(field.text().await.map_err(|e| bad(&e.to_string()))?);
+            }
+            _ => {}
+        }
+    }
+    let (file_name, bytes) = file.ok_or_else(|| bad("no file was chosen"))?;
+    Ok(Upload {
+        file_name,
+        bytes,
+        format,
+    })
+}
+
+/// `POST /console/accounts/{id}/import` (multipart: `file`, `format`): starts the job.
+pub async fn start(
+    ctx: &Ctx<'_>,
+    account_id: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    // Only into the caller's own account: the import itself writes by account id alone.
+    ctx.store()
+        .get_account(ctx.owner(), account_id)
+        .await
+        .map_err(store_error)?;
+    let Upload {
+        file_name,
+        bytes,
+        format,
+    } = read_upload(content_type, body).await?;
+    let format = match format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some("jsonl") => Format::JsonLines,
+        _ if file_name.to_ascii_lowercase().ends_with(".csv") => Format::Csv,
+        _ => Format::JsonLines,
+    };
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count() as u64;
+    let total = match format {
+        Format::Csv => lines.saturating_sub(1),
+        Format::JsonLines => lines,
+    };
+    let job = Arc::new(Job {
+        id: super::session::random_token(),
+        owner: ctx.owner().to_string(),
+        account_id: account_id.to_string(),
+        file_name,
+        total,
+        done: AtomicU64::new(0),
+        outcome: Mutex::new(None),
+    });
+    ctx.console.imports.add(job.clone());
+    tokio::spawn(run(ctx.store().clone(), job.clone(), bytes, format));
+    Ok(redirect(&format!(
+        "/console/accounts/{}/imports/{}",
+        label(account_id),
+        label(&job.id)
+    )))
+}
+
+/// Runs one job to its end.
+async fn run(store: Store, job: Arc<Job>, bytes: Vec<u8>, format: Format) {
+    let options = ImportOptions {
+        account_id: Some(job.account_id.clone()),
+        strict: false,
+        // Small batches, so that the progress bar moves on files of a few thousand lines.
+        batch: 1000,
+    };
+    let progress = |done| job.done.store(done, Ordering::Relaxed);
+    let outcome = transfer::import(
+        &store,
+        std::io::Cursor::new(bytes),
+        format,
+        &options,
+        progress,
+    )
+    .await
+    .map_err(|e| e.to_string());
+    *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+}
+
+/// `GET /console/accounts/{id}/imports/{job}`: the progress, then the report.
+pub async fn show(ctx: &Ctx<'_>, account_id: &str, job_id: &str) -> Result<Response, ApiError> {
+    let job = ctx
+        .console
+        .imports
+        .find(job_id, ctx.owner())
+        .filter(|j| j.account_id == account_id)
+        .ok_or_else(|| {
+            ApiError::not_found("No such import on this server (imports are kept in memory).")
+        })?;
+    let outcome = job
+        .outcome
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let done = job.done.load(Ordering::Relaxed).min(job.total);
+    let back = format!("/console/accounts/{}/users", label(account_id));
+    let body = html! {
+        p { "File " code { (job.file_name) } ", " (job.total) " records." }
+        @match &outcome {
+            None => {
+                label for="progress" { "Imported " (done) " of " (job.total) }
+                progress id="progress" max=(job.total.max(1)) value=(done) { (done) " of " (job.total) }
+                p { "This page reloads itself until the import is done." }
+            }
+            Some(Err(error)) => {
+                p.error role="alert" { "The import stopped: " (error) }
+            }
+            Some(Ok(summary)) => {
+                p.notice role="status" {
+                    "Created " (summary.created) ", updated " (summary.updated)
+                    ", not imported " (summary.bad_count) "."
+                }
+                @if !summary.bad.is_empty() {
+                    h2 { "Lines not imported" }
+                    @if summary.bad_count > summary.bad.len() as u64 {
+                        p { "The first " (summary.bad.len()) " of " (summary.bad_count) ":" }
+                    }
+                    table id="import-report" {
+                        thead { tr { th scope="col" { "Line" } th scope="col" { "Reason" } } }
+                        tbody {
+                            @for (line, reason) in &summary.bad {
+                                tr { td { (line) } td { (reason) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href=(back) { "Back to the users" } }
+    };
+    let mut response = html(StatusCode::OK, page(Some(ctx), "Import", body));
+    if outcome.is_none() {
+        response
+            .headers_mut()
+            .insert("refresh", HeaderValue::from_static("1"));
+    }
+    Ok(response)
+}

@@ -1,0 +1,555 @@
+"""The web console under /console/, driven in a real headless browser.
+
+Debian's `chromium` and `chromium-driver` (installed by `scripts/test`) are driven by Selenium
+with both paths given explicitly, so Selenium Manager never downloads anything. Without them
+the tests are skipped, except under CI=true, where that is a failure.
+
+Each walk-through checks what the browser shows against what the API says (boto3), on the
+session's server (`belfry serve --demo` on the run's backend). Screenshots of the main pages are
+written to $BELFRY_SCREENSHOTS, or tests/python/screenshots/ (git-ignored), for a reviewer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from support import chime_client, list_all, on_ci, server_env, unique
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(os.environ.get("BELFRY_SCREENSHOTS")
+                   or Path(__file__).resolve().parent / "screenshots")
+#: The 10,000-user account: emails u-00000@big.example ... u-09999@big.example; every tenth
+#: user is a SharedDevice.
+BIG_USERS = 10_000
+PAGE_SIZE = 50
+
+
+def big_email(i: int) -> str:
+    return f"u-{i:05d}@big.example"
+
+
+def big_type(i: int) -> str:
+    return "SharedDevice" if i % 10 == 3 else "PrivateUser"
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """A headless Chromium with a fresh profile, through Debian's chromedriver."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        message = f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium chromium-driver)"
+        if on_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    # Selenium Manager must never fetch a browser or a driver: both paths are given, and it
+    # is told to stay offline should anything still call it.
+    os.environ["SE_OFFLINE"] = "true"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,900",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                               options=options)
+    browser.implicitly_wait(0)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="module")
+def big(belfry, tmp_path_factory):
+    """A tenant key and its account of 10,000 users, seeded with `belfry import`."""
+    key = belfry.create_key()
+    client = chime_client(belfry.endpoint, key)
+    account_id = client.create_account(Name=unique("Big"))["Account"]["AccountId"]
+    path = tmp_path_factory.mktemp("big") / "users.csv"
+    lines = ["PrimaryEmail,UserType"] + [f"{big_email(i)},{big_type(i)}"
+                                          for i in range(BIG_USERS)]
+    path.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [str(belfry.bin), "import", "--account-id", account_id, str(path), *belfry.store.args()],
+        env=server_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return key, client, account_id
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def by_css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def one(driver, selector: str):
+    found = by_css(driver, selector)
+    assert len(found) == 1, (selector, len(found), driver.current_url)
+    return found[0]
+
+
+def go(driver, target, keys=None) -> None:
+    """Clicks a link or a submit button (or sends it `keys`, as a keyboard user would) and waits
+    until the next page has replaced this one (a click returns before the browser navigates).
+
+    `target` is a CSS selector, a function finding the element, or the element. A page that
+    was still settling when the element was found makes the click fail before anything was
+    sent; then the element is found again and clicked once more."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+    can_find_again = isinstance(target, str) or callable(target)
+    find = ((lambda: one(driver, target)) if isinstance(target, str)
+            else target if callable(target) else (lambda: target))
+    for attempt in range(3):
+        page = one(driver, "html")
+        element = find()
+        try:
+            if keys is None:
+                element.click()
+            else:
+                element.send_keys(keys)
+            break
+        except WebDriverException:
+            if attempt == 2 or not can_find_again:
+                raise
+    def replaced(_):
+        # Chromium reports a node of a replaced document as stale, or at times as an unknown
+        # error, "Node with given id does not belong to the document": both mean it is gone.
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 30).until(replaced)
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def sign_in(driver, endpoint: str, key) -> None:
+    driver.delete_all_cookies()
+    driver.get(f"{endpoint}/console/signin")
+    from selenium.webdriver.common.keys import Keys
+    # By keyboard: the id, Tab to the secret, Enter.
+    one(driver, "#access_key_id").send_keys(key.access_key_id, Keys.TAB)
+    secret = driver.switch_to.active_element
+    assert secret.get_attribute("id") == "secret_access_key"
+    secret.send_keys(key.secret_access_key)
+    go(driver, secret, Keys.RETURN)
+    assert driver.current_url == f"{endpoint}/console/accounts", driver.page_source
+    assert key.access_key_id in one(driver, "header .who").text
+
+
+def table_emails(driver) -> list[str]:
+    return [a.text for a in by_css(driver, "#users tbody td a")]
+
+
+def post_with_session(driver, endpoint: str, path: str, fields: dict) -> int:
+    """POSTs a form with the browser's session cookie but not from its pages (a forged form,
+    or a script's request) and returns the status."""
+    cookie = driver.get_cookie("belfry_console")["value"]
+    return requests.post(f"{endpoint}{path}", data=fields, allow_redirects=False,
+                         cookies={"belfry_console": cookie}).status_code
+
+
+def page_csrf(driver) -> str:
+    return one(driver, "header form input[name=csrf]").get_attribute("value")
+
+
+def unlabelled_controls(driver) -> list[str]:
+    """The form controls of the page that a screen reader could not name: no <label> around
+    or for them, no aria-label (hidden inputs and buttons with text excepted)."""
+    return driver.execute_script("""
+        return [...document.querySelectorAll('input, select, textarea, button')]
+            .filter(e => e.type !== 'hidden')
+            .filter(e => !(e.tagName === 'BUTTON' && e.textContent.trim()))
+            .filter(e => !e.closest('label') && !e.getAttribute('aria-label')
+                         && !(e.id && document.querySelector(`label[for="${e.id}"]`)))
+            .map(e => e.outerHTML);
+    """)
+
+
+def shoot(driver, screenshots: Path, name: str) -> None:
+    """Saves a screenshot, and checks on the way that every control of the page has a name."""
+    assert unlabelled_controls(driver) == [], name
+    driver.save_screenshot(str(screenshots / f"{name}.png"))
+
+
+# -- walk-throughs -------------------------------------------------------------------------
+
+def test_sign_in_filter_a_10000_user_account_and_page_back_and_forth(
+        driver, belfry, big, screenshots):
+    key, client, account_id = big
+    endpoint = belfry.endpoint
+    sign_in(driver, endpoint, key)
+    shoot(driver, screenshots, "accounts")
+    go(driver, lambda: driver.find_element("link text", one(driver, "tbody td a").text))
+    shoot(driver, screenshots, "account")
+    go(driver, lambda: driver.find_element("link text", "Users of this account"))
+    assert table_emails(driver) == [big_email(i) for i in range(PAGE_SIZE)]
+    go(driver, lambda: driver.find_element("link text", "Count the users by status"))
+    counts = one(driver, "p.counts").text
+    assert counts.startswith(f"{BIG_USERS} users"), counts
+    assert table_emails(driver) == [big_email(i) for i in range(PAGE_SIZE)]
+    shoot(driver, screenshots, "users")
+
+    # Email prefix and type, as a person would: type, choose, press Filter.
+    from selenium.webdriver.support.ui import Select
+    field = one(driver, "input[name=email]")
+    field.clear()
+    field.send_keys("U-01")  # case does not matter
+    Select(one(driver, "select#type")).select_by_visible_text("SharedDevice")
+    go(driver, "form[role=search] button[type=submit]")
+    expected = [big_email(i) for i in range(1000, 2000) if big_type(i) == "SharedDevice"]
+    assert len(expected) == 100
+    assert table_emails(driver) == expected[:PAGE_SIZE]
+    assert by_css(driver, "a[rel=prev]") == []
+    shoot(driver, screenshots, "users-filtered")
+
+    go(driver, "a[rel=next]")
+    assert table_emails(driver) == expected[PAGE_SIZE:]
+    assert by_css(driver, "a[rel=next]") == []  # the last page
+    go(driver, "a[rel=prev]")
+    assert table_emails(driver) == expected[:PAGE_SIZE]
+    assert by_css(driver, "a[rel=prev]") == []
+
+    # The types shown are the API's: ListUsers filtered by type agrees on the first user.
+    shared = client.list_users(AccountId=account_id, UserEmail=expected[0])["Users"]
+    assert [u["UserType"] for u in shared] == ["SharedDevice"]
+
+    # A narrow screen keeps the table readable.
+    driver.set_window_size(390, 844)
+    shoot(driver, screenshots, "users-narrow")
+    driver.set_window_size(1280, 900)
+
+
+def test_suspend_two_users_and_list_users_agrees(driver, belfry, tenant, client, chime_cli,
+                                                 screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Desk"))["Account"]["AccountId"]
+    emails = sorted(f"{unique('desk')}@example.com" for _ in range(4))
+    client.invite_users(AccountId=account_id, UserEmailList=emails)
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    assert table_emails(driver) == emails
+    chosen = emails[1:3]
+    for address in chosen:
+        one(driver, f"input[type=checkbox][aria-label='Select {address}']").click()
+    # A third id that is no user of the account: BatchSuspendUser reports it in UserErrors,
+    # and the page shows that report.
+    driver.execute_script(
+        """const box = document.createElement('input');
+           box.type = 'checkbox'; box.name = 'user'; box.value = 'no-such-user'; box.checked = true;
+           document.querySelector('#users tbody td').appendChild(box);""")
+    go(driver, "button[value=suspend]")
+    assert "Suspended 2 of 3 selected users." in one(driver, "p.notice").text
+    errors = [[td.text for td in row.find_elements("css selector", "td")]
+              for row in by_css(driver, "#user-errors tbody tr")]
+    assert [e[:2] for e in errors] == [["no-such-user", "NotFound"]]
+    shoot(driver, screenshots, "bulk-result")
+
+    by_status = {u["PrimaryEmail"]: u["UserRegistrationStatus"]
+                 for u in list_all(client, AccountId=account_id)}
+    assert {e for e, s in by_status.items() if s == "Suspended"} == set(chosen)
+    # What the issue's reader checks: `aws chime list-users` sees the suspension too.
+    listed = chime_cli("list-users", "--account-id", account_id)["Users"]
+    assert sorted(u["PrimaryEmail"] for u in listed
+                  if u["UserRegistrationStatus"] == "Suspended") == chosen
+
+    # A license change of the two others goes through BatchUpdateUser.
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    others = [emails[0], emails[3]]
+    for address in others:
+        one(driver, f"input[type=checkbox][aria-label='Select {address}']").click()
+    from selenium.webdriver.support.ui import Select
+    Select(one(driver, "select#new_license")).select_by_visible_text("Plus")
+    go(driver, "button[value=license]")
+    assert "Changed the license of 2 of 2 selected users." in one(driver, "p.notice").text
+    licenses = {u["PrimaryEmail"]: u["LicenseType"] for u in list_all(client, AccountId=account_id)}
+    assert sorted(e for e, lic in licenses.items() if lic == "Plus") == sorted(others)
+
+    # And the other way round: a change through the API shows in the console at once.
+    ids = {u["PrimaryEmail"]: u["UserId"] for u in list_all(client, AccountId=account_id)}
+    client.batch_unsuspend_user(AccountId=account_id, UserIdList=[ids[chosen[0]]])
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users?status=Suspended")
+    assert table_emails(driver) == [chosen[1]]
+
+
+def test_invite_three_emails(driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Invite"))["Account"]["AccountId"]
+    emails = [f"{unique('new')}@example.com" for _ in range(3)]
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    one(driver, "textarea#emails").send_keys(f"{emails[0]}\n{emails[1]}, {emails[2]}")
+    go(driver, "form[action$='/users/invite'] button")
+    rows = [[td.text for td in row.find_elements("css selector", "td")]
+            for row in by_css(driver, "#invites tbody tr")]
+    assert rows == [[e, "Pending", "Sent"] for e in emails]
+    shoot(driver, screenshots, "invite-result")
+    users = {u["PrimaryEmail"]: u for u in list_all(client, AccountId=account_id)}
+    assert set(users) == set(emails)
+    assert {u["UserInvitationStatus"] for u in users.values()} == {"Pending"}
+
+
+def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("One"))["Account"]["AccountId"]
+    address = f"{unique('one')}@example.com"
+    client.invite_users(AccountId=account_id, UserEmailList=[address])
+    user = list_all(client, AccountId=account_id)[0]
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    go(driver, lambda: driver.find_element("link text", address))
+    assert one(driver, "h1").text == address
+    shoot(driver, screenshots, "user")
+
+    from selenium.webdriver.support.ui import Select
+    Select(one(driver, "select#license")).select_by_visible_text("Basic")
+    go(driver, "input[value=update] ~ button")
+    assert one(driver, "p.notice").text == "User updated."
+    assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["LicenseType"] \
+        == "Basic"
+
+    go(driver, "input[name=action][value=reset-pin] ~ button")
+    assert one(driver, "p.notice").text == "Personal PIN reset."
+    assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"] \
+        != user["PersonalPIN"]
+
+    # A number of the AWS account's inventory, associated and disassociated on the page.
+    from support import provision
+    number = f"+1{random.choice([212, 312, 415, 617])}555{random.randint(0, 9999):04}"
+    provision(client, number)
+    one(driver, "input[name=e164]").send_keys(number)
+    go(driver, "input[value=associate] ~ label ~ button")
+    assert one(driver, "p.notice").text == "Phone number associated."
+    got = client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]
+    assert got["PrimaryProvisionedNumber"] == number
+    go(driver, "input[value=disassociate] ~ button")
+    assert one(driver, "p.notice").text == "Phone number disassociated."
+    assert "PrimaryProvisionedNumber" not in \
+        client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]
+
+    # Rename the account in the console; GetAccount sees the new name.
+    new_name = unique("Renamed")
+    driver.get(f"{endpoint}/console/accounts/{account_id}")
+    field = one(driver, "input[name=name]")
+    field.clear()
+    field.send_keys(new_name)
+    go(driver, "input[value=rename] ~ button")
+    assert one(driver, "p.notice").text == "Account renamed."
+    assert client.get_account(AccountId=account_id)["Account"]["Name"] == new_name
+
+    # Settings: turn dial-out off; GetAccountSettings agrees, and the page shows it.
+    assert client.get_account_settings(AccountId=account_id)["AccountSettings"]["EnableDialOut"]
+    one(driver, "input[name=enable_dial_out]").click()
+    go(driver, "input[value=settings] ~ button")
+    assert one(driver, "p.notice").text == "Settings saved."
+    settings = client.get_account_settings(AccountId=account_id)["AccountSettings"]
+    assert settings["EnableDialOut"] is False
+    assert one(driver, "input[name=enable_dial_out]").is_selected() is False
+
+
+def test_a_read_only_key_finds_no_write_control_and_a_forged_post_gets_403(
+        driver, belfry, tenant, client, screenshots):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Ro"))["Account"]["AccountId"]
+    address = f"{unique('ro')}@example.com"
+    client.invite_users(AccountId=account_id, UserEmailList=[address])
+    user_id = list_all(client, AccountId=account_id)[0]["UserId"]
+    read_only = belfry.create_key(tenant.aws_account_id, read_only=True)
+    sign_in(driver, endpoint, read_only)
+    assert one(driver, ".badge").text == "read-only"
+    for path in ("/console/accounts", f"/console/accounts/{account_id}",
+                 f"/console/accounts/{account_id}/users",
+                 f"/console/accounts/{account_id}/users/{user_id}"):
+        driver.get(endpoint + path)
+        # The one POST form is sign-out; no checkbox, text area or action button.
+        forms = [f.get_attribute("action") for f in by_css(driver, "form[method=post]")]
+        assert forms == [f"{endpoint}/console/signout"], (path, forms)
+        assert by_css(driver, "input[type=checkbox], textarea, button[name=action]") == []
+    shoot(driver, screenshots, "users-read-only")
+
+    # A forged POST with this session's valid CSRF token is still refused.
+    status = post_with_session(driver, endpoint, f"/console/accounts/{account_id}/users/bulk",
+                            {"csrf": page_csrf(driver), "action": "suspend", "user": user_id})
+    assert status == 403
+    got = client.get_user(AccountId=account_id, UserId=user_id)["User"]
+    assert got["UserRegistrationStatus"] != "Suspended"
+
+
+def test_a_post_without_the_csrf_token_is_refused(driver, belfry, tenant, client):
+    endpoint = belfry.endpoint
+    sign_in(driver, endpoint, tenant)
+    name = unique("Forged")
+    for fields in ({"name": name}, {"name": name, "csrf": "not-the-token"}):
+        assert post_with_session(driver, endpoint, "/console/accounts", fields) == 403
+    assert name not in [a["Name"] for a in client.list_accounts()["Accounts"]]
+    # The same form with the token goes through.
+    assert post_with_session(driver, endpoint, "/console/accounts",
+                             {"name": name, "csrf": page_csrf(driver)}) == 303
+    assert name in [a["Name"] for a in client.list_accounts()["Accounts"]]
+
+
+def test_sign_out_ends_the_session(driver, belfry, tenant, screenshots):
+    endpoint = belfry.endpoint
+    sign_in(driver, endpoint, tenant)
+    cookie = driver.get_cookie("belfry_console")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    go(driver, "header form button")
+    assert driver.current_url == f"{endpoint}/console/signin"
+    shoot(driver, screenshots, "signin")
+    # The old cookie, put back, signs nobody in: the session is gone from the store.
+    driver.add_cookie({"name": "belfry_console", "value": cookie["value"], "path": "/console"})
+    driver.get(f"{endpoint}/console/accounts")
+    assert driver.current_url == f"{endpoint}/console/signin"
+
+
+def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
+    """Without a browser: the form's token cookie, a wrong secret (401), then 429."""
+    endpoint = belfry.endpoint
+    http = requests.Session()
+
+    def attempt(key, secret: str) -> requests.Response:
+        form = http.get(f"{endpoint}/console/signin")
+        token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+        return http.post(f"{endpoint}/console/signin", allow_redirects=False, data={
+            "form_token": token, "access_key_id": key.access_key_id,
+            "secret_access_key": secret})
+
+    wrong = attempt(tenant, "x" * 40)
+    assert wrong.status_code == 401
+    assert "x" * 40 not in wrong.text
+    statuses = [attempt(tenant, "y" * 40).status_code for _ in range(12)]
+    assert 429 in statuses, statuses
+    # Once throttled, even the right secret waits: guessing is as slow as the rate.
+    assert attempt(tenant, tenant.secret_access_key).status_code == 429
+    # Another key is not held up by this one's attempts, and signs in.
+    other = belfry.create_key()
+    signed_in = attempt(other, other.secret_access_key)
+    assert signed_in.status_code == 303
+    assert signed_in.headers["Location"] == "/console/accounts"
+    assert "belfry_console" in http.cookies
+    # A made-up key id is refused as a wrong secret is, and is never throttled: it has no
+    # secret to guess.
+    from support import Key
+    made_up = Key("AKIA" + "Z" * 16, "z" * 40, "000000000000")
+    assert {attempt(made_up, made_up.secret_access_key).status_code for _ in range(12)} == {401}
+    # A sign-in form posted without its token cookie is refused.
+    assert requests.post(f"{endpoint}/console/signin", allow_redirects=False, data={
+        "form_token": "forged", "access_key_id": other.access_key_id,
+        "secret_access_key": other.secret_access_key}).status_code == 403
+
+
+def test_the_console_is_off_with_console_off(bin_path, tmp_path, fresh_store):
+    from support import start_server
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--console", "off"])
+    try:
+        response = requests.get(f"{server.endpoint}/console/signin", allow_redirects=False)
+        # Off, /console/ is just another path the Chime API has no operation for.
+        assert response.status_code != 200 and "Sign in" not in response.text
+    finally:
+        assert server.stop() == 0
+
+
+def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
+        driver, belfry, tenant, client, tmp_path, screenshots):
+    from selenium.webdriver.support.ui import WebDriverWait
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Upload"))["Account"]["AccountId"]
+    good = [f"{unique('imp')}@example.com" for _ in range(3)]
+    path = tmp_path / "users.csv"
+    path.write_text("PrimaryEmail,UserType,LicenseType\n"
+                    f"{good[0]},PrivateUser,Basic\n"
+                    "not-an-email,PrivateUser,Pro\n"
+                    f"{good[1]},SharedDevice,Pro\n"
+                    f"{good[2]},PrivateUser,NoSuchLicense\n")
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}")
+    one(driver, "input[type=file]").send_keys(str(path))
+    go(driver, "form[enctype='multipart/form-data'] button")
+    assert re.search(r"/console/accounts/[^/]+/imports/[^/]+$", driver.current_url), \
+        driver.find_element("css selector", "main").text
+    # The page reloads itself until the report is there.
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements("css selector", "p.notice"))
+    assert one(driver, "p.notice").text == "Created 2, updated 0, not imported 2."
+    report = [[td.text for td in row.find_elements("css selector", "td")]
+              for row in by_css(driver, "#import-report tbody tr")]
+    assert [line for line, _ in report] == ["3", "5"]
+    shoot(driver, screenshots, "import-report")
+    users = {u["PrimaryEmail"]: u for u in list_all(client, AccountId=account_id)}
+    assert set(users) == {good[0], good[1]}
+    assert users[good[0]]["LicenseType"] == "Basic"
+    assert users[good[1]]["UserType"] == "SharedDevice"
+
+
+def test_export_downloads_what_list_users_lists(driver, belfry, tenant, client):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Export"))["Account"]["AccountId"]
+    emails = sorted(f"{unique('exp')}@example.com" for _ in range(3))
+    client.invite_users(AccountId=account_id, UserEmailList=emails)
+    sign_in(driver, endpoint, tenant)
+    cookie = driver.get_cookie("belfry_console")["value"]
+    got = requests.get(f"{endpoint}/console/accounts/{account_id}/export?format=jsonl",
+                       cookies={"belfry_console": cookie})
+    assert got.status_code == 200
+    assert got.headers["Content-Disposition"].startswith("attachment;")
+    import json
+    exported = [json.loads(line) for line in got.text.splitlines()]
+    listed = list_all(client, AccountId=account_id)
+    assert [(u["UserId"], u["PrimaryEmail"], u["PersonalPIN"]) for u in exported] == \
+        [(u["UserId"], u["PrimaryEmail"], u["PersonalPIN"]) for u in listed]
+    assert [u["PrimaryEmail"] for u in exported] == emails
+
+
+def test_rooms_bots_and_phone_numbers_read_pages(driver, belfry, demo, demo_client, screenshots):
+    """The demo account's rooms, members, bot and numbers, as the API lists them."""
+    endpoint = belfry.endpoint
+    account_id = demo.demo_account_id
+    sign_in(driver, endpoint, demo.demo_key)
+    driver.get(f"{endpoint}/console/accounts/{account_id}")
+    go(driver, lambda: driver.find_element("link text", "Rooms"))
+    rooms = demo_client.list_rooms(AccountId=account_id)["Rooms"]
+    assert [a.text for a in by_css(driver, "#rooms tbody a")] == [r["Name"] for r in rooms]
+    shoot(driver, screenshots, "rooms")
+    go(driver, lambda: driver.find_element("link text", rooms[0]["Name"]))
+    members = demo_client.list_room_memberships(AccountId=account_id,
+                                                RoomId=rooms[0]["RoomId"])["RoomMemberships"]
+    shown = [row.find_elements("css selector", "td")[0].text
+             for row in by_css(driver, "#memberships tbody tr")]
+    assert shown == [m["Member"].get("Email", "") for m in members]
+
+    driver.get(f"{endpoint}/console/accounts/{account_id}/bots")
+    bots = demo_client.list_bots(AccountId=account_id)["Bots"]
+    assert [a.text for a in by_css(driver, "#bots tbody a")] == [b["DisplayName"] for b in bots]
+    go(driver, lambda: driver.find_element("link text", bots[0]["DisplayName"]))
+    assert bots[0]["BotEmail"] in driver.page_source
+    assert bots[0]["SecurityToken"] not in driver.page_source  # a secret: never rendered
+
+    driver.get(f"{endpoint}/console/phone-numbers?account={account_id}")
+    numbers = demo_client.list_phone_numbers(FilterName="AccountId",
+                                             FilterValue=account_id)["PhoneNumbers"]
+    assert [a.text for a in by_css(driver, "#phone-numbers tbody a")] == \
+        [n["E164PhoneNumber"] for n in numbers]
+    shoot(driver, screenshots, "phone-numbers")
