@@ -8,8 +8,9 @@
 //! shows, its members included.
 //!
 //! An account has at most 1,500 rooms and a room 1,000 members (the service's quotas, see
-//! `store::Limits`): a list reads the account's rooms whole and filters them here with any
-//! RFC 7644 filter ([`evaluate`]); a group is rendered with every member. A PUT or PATCH is
+//! `store::Limits`): a list reads the account's rooms whole (with their externalIds, in one
+//! statement) and filters them here with any RFC 7644 filter ([`evaluate`]), reading members
+//! for every room only when the filter tests them; a group is rendered with every member. A PUT or PATCH is
 //! applied as the store's room operations (rename, add and remove memberships), each a
 //! transaction of its own, so a failure half-way leaves the steps before it done.
 
@@ -340,10 +341,18 @@ pub(super) async fn page(
     start: u64,
     count: usize,
 ) -> Result<(i64, Vec<Value>), ScimError> {
-    let filter = match ctx.param("filter").filter(|f| !f.trim().is_empty()) {
-        Some(text) => Some(super::filter::parse_filter(&text)?),
-        None => None,
+    let text = ctx.param("filter").unwrap_or_default();
+    let filter = match text.trim() {
+        "" => None,
+        text => Some(super::filter::parse_filter(text)?),
     };
+    // Members are read for every room only when the filter tests them; else only for the
+    // rooms of the page served.
+    let by_members = text.to_ascii_lowercase().contains("members");
+    let external_ids = ctx
+        .store
+        .scim_room_external_ids(ctx.owner, ctx.account_id)
+        .await?;
     let mut matching = Vec::new();
     let mut after = None;
     loop {
@@ -352,9 +361,21 @@ pub(super) async fn page(
             .list_rooms(ctx.owner, ctx.account_id, None, after, PAGE)
             .await?;
         for room in page.rooms {
-            let resource = load(ctx, room).await?.render(&ctx.base);
-            if filter.as_ref().is_none_or(|f| evaluate(&resource, f)) {
-                matching.push(resource);
+            let members = if by_members {
+                members_of(ctx, &room.room_id).await?
+            } else {
+                Vec::new()
+            };
+            let group = Group {
+                external_id: external_ids.get(&room.room_id).cloned(),
+                room,
+                members,
+            };
+            if filter
+                .as_ref()
+                .is_none_or(|f| evaluate(&group.render(&ctx.base), f))
+            {
+                matching.push(group);
             }
         }
         match page.next {
@@ -363,12 +384,13 @@ pub(super) async fn page(
         }
     }
     let total = matching.len() as i64;
-    let resources = matching
-        .into_iter()
-        .skip(start as usize - 1)
-        .take(count)
-        .map(|r| super::users::project(r, ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut resources = Vec::new();
+    for mut group in matching.into_iter().skip(start as usize - 1).take(count) {
+        if !by_members {
+            group.members = members_of(ctx, &group.room.room_id).await?;
+        }
+        resources.push(super::users::project(group.render(&ctx.base), ctx)?);
+    }
     Ok((total, resources))
 }
 

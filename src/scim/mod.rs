@@ -169,7 +169,7 @@ fn parse_json(body: &[u8]) -> Result<Value, ScimError> {
         .map_err(|e| ScimError::bad("invalidSyntax", format!("The body is not JSON: {e}")))
 }
 
-/// The weak ETag of a resource: a hash of what it shows (its members but `meta`), so that any
+/// The weak ETag of a resource: a hash of what it shows (every member but `meta`), so that any
 /// change, by SCIM or through the Chime API, changes it.
 fn version(resource: &serde_json::Map<String, Value>) -> String {
     use sha2::{Digest, Sha256};

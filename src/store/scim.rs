@@ -656,6 +656,23 @@ impl Store {
         }
     }
 
+    /// The SCIM `externalId`s of the account's rooms that have one, by RoomId.
+    pub async fn scim_room_external_ids(
+        &self,
+        owner: &str,
+        account_id: &str,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        Self::check_owner(&self.reads, owner, account_id).await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT room_id, scim_external_id FROM rooms
+             WHERE account_id = $1 AND scim_external_id IS NOT NULL",
+        )
+        .bind(account_id)
+        .fetch_all(&self.reads)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Sets (or with `None` clears) the SCIM `externalId` of a room of the account.
     pub async fn set_scim_room_external_id(
         &self,

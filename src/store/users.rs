@@ -684,8 +684,8 @@ impl Store {
         .await?)
     }
 
-    /// Deletes a user outright (used by tests of concurrent walks; DeleteAccount removes users
-    /// with their account).
+    /// Deletes a user outright: SCIM's DELETE (the Chime API has no DeleteUser; DeleteAccount
+    /// removes users with their account), and tests of concurrent walks.
     pub async fn delete_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
