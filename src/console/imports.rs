@@ -162,6 +162,8 @@ async fn run(store: Store, job: Arc<Job>, bytes: Vec<u8>, format: Format) {
         strict: false,
         // Small batches, so that the progress bar moves on files of a few thousand lines.
         batch: 1000,
+        // A console user acts as their key: only what the API lets them set.
+        api_fields_only: true,
     };
     let progress = |done| job.done.store(done, Ordering::Relaxed);
     let outcome = transfer::import(

@@ -79,6 +79,38 @@ pub struct Record {
     pub user: ImportUser,
 }
 
+impl Record {
+    /// The fields this record sets that no API call lets a caller set (CreateUser,
+    /// InviteUsers, UpdateUser and the console's forms set only the email, user type, license,
+    /// display name and Alexa for Business metadata): the UserId, the registration and
+    /// invitation state and their dates, the Personal PIN, a phone number, or an `AccountId`
+    /// other than `account_id`, the account imported into.
+    pub fn beyond_api(&self, account_id: &str) -> Vec<&'static str> {
+        let user = &self.user;
+        let fields = [
+            ("UserId", user.user_id.is_some()),
+            (
+                "AccountId",
+                self.account_id.as_deref().is_some_and(|a| a != account_id),
+            ),
+            (
+                "PrimaryProvisionedNumber",
+                user.primary_provisioned_number.is_some(),
+            ),
+            ("UserRegistrationStatus", user.registration_status.is_some()),
+            ("UserInvitationStatus", user.invitation_status.is_some()),
+            ("RegisteredOn", user.registered_on_ms.is_some()),
+            ("InvitedOn", user.invited_on_ms.is_some()),
+            ("PersonalPIN", user.personal_pin.is_some()),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
 /// Parses one JSON Lines line (`line` is its 1-based number).
 pub fn parse_json_line(line: u64, text: &str) -> Result<Record, String> {
     let raw: RawUser = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
@@ -342,6 +374,10 @@ pub struct ImportOptions {
     pub strict: bool,
     /// Records per batch (per transaction when not strict).
     pub batch: usize,
+    /// Take only the fields the Chime API lets a caller set ([`Record::beyond_api`]); a record
+    /// that sets any other is refused with its line. The console imports this way, acting for
+    /// a caller; `belfry import` acts for the operator and may set every field.
+    pub api_fields_only: bool,
 }
 
 impl Default for ImportOptions {
@@ -350,6 +386,7 @@ impl Default for ImportOptions {
             account_id: None,
             strict: false,
             batch: 20_000,
+            api_fields_only: false,
         }
     }
 }
@@ -479,6 +516,21 @@ pub async fn import<R: BufRead + Send + 'static>(
                     continue;
                 }
             };
+            if options.api_fields_only {
+                let beyond = record.beyond_api(options.account_id.as_deref().unwrap_or(""));
+                if !beyond.is_empty() {
+                    let reason = format!(
+                        "{} cannot be set here (the API does not let a caller set {})",
+                        beyond.join(", "),
+                        if beyond.len() == 1 { "it" } else { "them" }
+                    );
+                    if options.strict {
+                        return Err(ImportError::Aborted(record.user.line, reason));
+                    }
+                    summary.bad_line(record.user.line, reason);
+                    continue;
+                }
+            }
             let Some(account) = options.account_id.clone().or(record.account_id) else {
                 let reason = "AccountId is required when no --account-id is given".to_string();
                 if options.strict {

@@ -478,13 +478,17 @@ def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
     from selenium.webdriver.support.ui import WebDriverWait
     endpoint = belfry.endpoint
     account_id = client.create_account(Name=unique("Upload"))["Account"]["AccountId"]
-    good = [f"{unique('imp')}@example.com" for _ in range(3)]
+    good = [f"{unique('imp')}@example.com" for _ in range(4)]
     path = tmp_path / "users.csv"
-    path.write_text("PrimaryEmail,UserType,LicenseType\n"
-                    f"{good[0]},PrivateUser,Basic\n"
-                    "not-an-email,PrivateUser,Pro\n"
-                    f"{good[1]},SharedDevice,Pro\n"
-                    f"{good[2]},PrivateUser,NoSuchLicense\n")
+    # Line 6 sets what no API call lets a caller set (a PIN, a status, a number): the console
+    # imports as the signed-in key, so it refuses that line.
+    path.write_text("PrimaryEmail,UserType,LicenseType,PersonalPIN,UserRegistrationStatus,"
+                    "PrimaryProvisionedNumber\n"
+                    f"{good[0]},PrivateUser,Basic,,,\n"
+                    "not-an-email,PrivateUser,Pro,,,\n"
+                    f"{good[1]},SharedDevice,Pro,,,\n"
+                    f"{good[2]},PrivateUser,NoSuchLicense,,,\n"
+                    f"{good[3]},PrivateUser,Pro,0123456789,Registered,+12065550199\n")
     sign_in(driver, endpoint, tenant)
     driver.get(f"{endpoint}/console/accounts/{account_id}")
     one(driver, "input[type=file]").send_keys(str(path))
@@ -493,10 +497,12 @@ def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
         driver.find_element("css selector", "main").text
     # The page reloads itself until the report is there.
     WebDriverWait(driver, 60).until(lambda d: d.find_elements("css selector", "p.notice"))
-    assert one(driver, "p.notice").text == "Created 2, updated 0, not imported 2."
+    assert one(driver, "p.notice").text == "Created 2, updated 0, not imported 3."
     report = [[td.text for td in row.find_elements("css selector", "td")]
               for row in by_css(driver, "#import-report tbody tr")]
-    assert [line for line, _ in report] == ["3", "5"]
+    assert [line for line, _ in report] == ["3", "5", "6"]
+    assert report[2][1].startswith(
+        "PrimaryProvisionedNumber, UserRegistrationStatus, PersonalPIN cannot be set here"), report
     shoot(driver, screenshots, "import-report")
     users = {u["PrimaryEmail"]: u for u in list_all(client, AccountId=account_id)}
     assert set(users) == {good[0], good[1]}
