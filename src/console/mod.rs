@@ -40,9 +40,28 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use crate::api::{self, Call, Query};
 use crate::auth::{KeyRing, Principal};
 use crate::error::ApiError;
-use crate::store::{AccessKey, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::token::PageTokens;
 use session::Sessions;
+
+/// What the console borrows from the server it runs in, so that a call made from a page is
+/// the API's call in every respect but the transport: the server's one [`KeyRing`] (and its
+/// cache), its page tokens, and its gate of every request, the per-key throttle and the
+/// injected faults.
+pub trait ApiHost: Send + Sync {
+    /// The keys the API authenticates with.
+    fn keys(&self) -> &KeyRing;
+    /// The signer of the API's pagination tokens.
+    fn tokens(&self) -> &PageTokens;
+    /// Admits one call of `operation` by `access_key_id`, as the API pipeline does after
+    /// authentication: the key's throttle (an `ApiError` of status 429 when it is over its
+    /// rate), then the fault rules of the operation.
+    fn admit<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        operation: &'static str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>>;
+}
 
 /// Where the console is served.
 pub const PREFIX: &str = "/console";
@@ -58,8 +77,6 @@ pub fn owns(path: &str) -> bool {
 /// The console of one server.
 pub struct Console {
     store: Store,
-    keys: KeyRing,
-    tokens: PageTokens,
     sessions: Sessions,
     imports: imports::Imports,
 }
@@ -101,6 +118,7 @@ impl Form {
 /// string and (on POST) the form.
 pub struct Ctx<'a> {
     console: &'a Console,
+    host: &'a dyn ApiHost,
     pub principal: Principal,
     pub csrf: String,
     pub query: Form,
@@ -136,8 +154,11 @@ impl Ctx<'_> {
     ) -> Result<serde_json::Value, ApiError> {
         let query = Query::parse(query)?;
         let route = api::route(method, path, &query)?;
-        // The API pipeline's own refusal of a read-only key's writes.
+        // The API pipeline's own refusal of a read-only key's writes, its throttle and faults.
         api::input::check_read_only(&self.principal, route.op)?;
+        self.host
+            .admit(&self.principal.access_key_id, route.op.name())
+            .await?;
         let body = if body.is_null() {
             Vec::new()
         } else {
@@ -145,7 +166,7 @@ impl Ctx<'_> {
         };
         let call = Call {
             store: &self.console.store,
-            tokens: &self.console.tokens,
+            tokens: self.host.tokens(),
             principal: &self.principal,
             route: &route,
             query: &query,
@@ -253,6 +274,20 @@ fn with_cookie(mut response: Response, set_cookie: &str) -> Response {
 fn error_page(ctx: Option<&Ctx<'_>>, error: &ApiError) -> Response {
     let status =
         StatusCode::from_u16(error.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        // The key's throttle: the same limit as its API calls.
+        let message = format!(
+            "Slow down: this access key is sending more requests than its rate limit allows. {}",
+            error.message
+        );
+        let mut response = html(status, layout::error(ctx, status, &message));
+        if let Some(secs) = error.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        return response;
+    }
     html(status, layout::error(ctx, status, &error.message))
 }
 
@@ -261,12 +296,11 @@ fn store_error(e: StoreError) -> ApiError {
 }
 
 impl Console {
-    /// The console over `store`, signing in with its keys and `root_key`.
-    pub fn new(store: Store, root_key: Option<AccessKey>) -> Console {
+    /// The console over `store`; it signs in with the keys of the server it runs in (see
+    /// [`ApiHost`]).
+    pub fn new(store: Store) -> Console {
         let secret = *store.token_secret();
         Console {
-            keys: KeyRing::new(store.clone(), root_key),
-            tokens: PageTokens::new(secret),
             sessions: Sessions::new(secret),
             imports: imports::Imports::default(),
             store,
@@ -274,8 +308,26 @@ impl Console {
     }
 
     /// Answers one request under [`PREFIX`]; `body` was read within the server's limits.
+    /// Returns the response and the signed-in access key id, if any (for the request log).
     pub async fn handle(
         &self,
+        host: &dyn ApiHost,
+        method: &Method,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> (Response, Option<String>) {
+        let mut caller = None;
+        let response = self
+            .answer(host, &mut caller, method, uri, headers, body)
+            .await;
+        (response, caller)
+    }
+
+    async fn answer(
+        &self,
+        host: &dyn ApiHost,
+        caller: &mut Option<String>,
         method: &Method,
         uri: &axum::http::Uri,
         headers: &HeaderMap,
@@ -310,12 +362,12 @@ impl Console {
             ("GET", ["signin"]) => {
                 return self.sign_in_page(headers, None, StatusCode::OK, secure);
             }
-            ("POST", ["signin"]) => return self.sign_in(headers, &form, secure).await,
+            ("POST", ["signin"]) => return self.sign_in(host, headers, &form, secure).await,
             _ => {}
         }
         let session_id = session::cookie_value(cookies(headers), session::SESSION_COOKIE);
         let principal = match &session_id {
-            Some(id) => match self.session_principal(id).await {
+            Some(id) => match self.session_principal(host, id).await {
                 Ok(found) => found,
                 Err(e) => return error_page(None, &e),
             },
@@ -331,8 +383,10 @@ impl Console {
                 )
             };
         };
+        *caller = Some(principal.access_key_id.clone());
         let ctx = Ctx {
             console: self,
+            host,
             csrf: self.sessions.csrf_token(&session_id),
             principal,
             query,
@@ -399,6 +453,7 @@ impl Console {
     /// [`imports::MAX_UPLOAD_BYTES`]; anything else the API's limit (`None`).
     pub async fn body_limit(
         &self,
+        host: &dyn ApiHost,
         method: &Method,
         path: &str,
         headers: &HeaderMap,
@@ -407,14 +462,18 @@ impl Console {
             return None;
         }
         let session_id = session::cookie_value(cookies(headers), session::SESSION_COOKIE)?;
-        match self.session_principal(&session_id).await {
+        match self.session_principal(host, &session_id).await {
             Ok(Some(_)) => Some(imports::MAX_UPLOAD_BYTES),
             _ => None,
         }
     }
 
     /// The principal of a live session.
-    async fn session_principal(&self, session_id: &str) -> Result<Option<Principal>, ApiError> {
+    async fn session_principal(
+        &self,
+        host: &dyn ApiHost,
+        session_id: &str,
+    ) -> Result<Option<Principal>, ApiError> {
         let Some(access_key_id) = self
             .store
             .console_session(session_id)
@@ -423,7 +482,7 @@ impl Console {
         else {
             return Ok(None);
         };
-        self.keys
+        host.keys()
             .principal(&access_key_id)
             .await
             .map_err(store_error)
@@ -445,7 +504,13 @@ impl Console {
     }
 
     /// Checks a sign-in form; on success opens a session and goes to the accounts.
-    async fn sign_in(&self, headers: &HeaderMap, form: &Form, secure: bool) -> Response {
+    async fn sign_in(
+        &self,
+        host: &dyn ApiHost,
+        headers: &HeaderMap,
+        form: &Form,
+        secure: bool,
+    ) -> Response {
         let expected = session::cookie_value(cookies(headers), session::SIGN_IN_COOKIE);
         let sent = form.get("form_token");
         if !matches!((&expected, sent), (Some(e), Some(s)) if session::same_token(e, s)) {
@@ -476,7 +541,7 @@ impl Console {
         };
         // Only a key that exists has a secret to guess, and a bucket: the buckets stay as few as
         // the keys however many made-up ids are tried.
-        match self.keys.principal(access_key_id).await {
+        match host.keys().principal(access_key_id).await {
             Ok(Some(_)) => {}
             Ok(None) => {
                 tracing::info!(access_key_id, "console sign-in refused: no such key");
@@ -497,7 +562,7 @@ impl Console {
                 secure,
             );
         }
-        let principal = match self.keys.sign_in(access_key_id, secret).await {
+        let principal = match host.keys().sign_in(access_key_id, secret).await {
             Ok(Some(principal)) => principal,
             Ok(None) => {
                 tracing::info!(access_key_id, "console sign-in refused: wrong secret");

@@ -206,9 +206,7 @@ impl Server {
             .rate_limit
             .map(|rate| Throttle::new(rate, options.burst, options.throttle_max_wait));
         let listener = TcpListener::bind(listen).await?;
-        let console = options
-            .console
-            .then(|| Console::new(store.clone(), options.root_key.clone()));
+        let console = options.console.then(|| Console::new(store.clone()));
         let app = Arc::new(App {
             console,
             keys: KeyRing::new(store.clone(), options.root_key),
@@ -385,7 +383,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         return scim_response(response, &request_id);
     }
     if let Some(console) = app.console.as_ref().filter(|_| console::owns(&path)) {
-        let response = serve_console(&app, console, request, &request_id).await;
+        let (response, access_key_id) = serve_console(&app, console, request, &request_id).await;
         tracing::info!(
             target: "belfry::request",
             %method,
@@ -394,6 +392,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             status = response.status().as_u16(),
             latency_us = started.elapsed().as_micros() as u64,
             request_id = %request_id,
+            access_key_id = access_key_id.as_deref().unwrap_or("-"),
         );
         return response;
     }
@@ -437,22 +436,45 @@ async fn serve_console(
     console: &Console,
     request: Request,
     request_id: &str,
-) -> Response {
+) -> (Response, Option<String>) {
     let (parts, body) = request.into_parts();
     if let Err(e) = check_headers(&parts.headers) {
-        return respond(Err(e), request_id);
+        return (respond(Err(e), request_id), None);
     }
     let limit = console
-        .body_limit(&parts.method, parts.uri.path(), &parts.headers)
+        .body_limit(app, &parts.method, parts.uri.path(), &parts.headers)
         .await
         .unwrap_or(MAX_BODY_BYTES);
     match read_body_up_to(&parts.headers, body, app.body_read_timeout, limit).await {
         Ok(body) => {
             console
-                .handle(&parts.method, &parts.uri, &parts.headers, &body)
+                .handle(app, &parts.method, &parts.uri, &parts.headers, &body)
                 .await
         }
-        Err(e) => respond(Err(e), request_id),
+        Err(e) => (respond(Err(e), request_id), None),
+    }
+}
+
+/// The console's calls of the API go through the same keys, page tokens, throttle and faults
+/// as a request of an AWS client.
+impl console::ApiHost for App {
+    fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    fn tokens(&self) -> &PageTokens {
+        &self.tokens
+    }
+
+    fn admit<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        operation: &'static str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            throttle(self, access_key_id).await?;
+            inject_faults(self, operation).await
+        })
     }
 }
 

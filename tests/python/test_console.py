@@ -473,6 +473,47 @@ def test_the_console_is_off_with_console_off(bin_path, tmp_path, fresh_store):
         assert server.stop() == 0
 
 
+def http_sign_in(endpoint: str, key) -> requests.Session:
+    """Signs `key` in without a browser: a requests session holding the session cookie."""
+    http = requests.Session()
+    form = http.get(f"{endpoint}/console/signin")
+    token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+    signed_in = http.post(f"{endpoint}/console/signin", allow_redirects=False, data={
+        "form_token": token, "access_key_id": key.access_key_id,
+        "secret_access_key": key.secret_access_key})
+    assert signed_in.status_code == 303, signed_in.text
+    return http
+
+
+def test_the_console_calls_are_throttled_like_the_api_and_logged_with_the_key(
+        bin_path, tmp_path, fresh_store):
+    """A key over its rate gets a "slow down" page (429) from the console as from the API, and
+    the console's request lines name the key."""
+    from support import start_server
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False, extra_args=[
+        "--rate-limit", "1/h", "--burst", "1", "--throttle-max-wait-ms", "0"])
+    try:
+        http = http_sign_in(server.endpoint, server.root)
+        statuses = [http.get(f"{server.endpoint}/console/accounts") for _ in range(3)]
+        assert statuses[0].status_code == 200
+        throttled = statuses[-1]
+        assert throttled.status_code == 429, [r.status_code for r in statuses]
+        assert "Slow down" in throttled.text
+        assert int(throttled.headers["Retry-After"]) >= 1
+        # The API refuses the same key: one bucket for both.
+        api = chime_client(server.endpoint, server.root)
+        with pytest.raises(Exception) as refused:
+            api.list_accounts()
+        assert "Throttl" in str(refused.value) or "429" in str(refused.value), refused.value
+    finally:
+        assert server.stop() == 0
+    log = server.log_path.read_text()
+    console_lines = [line for line in log.splitlines() if "console" in line
+                     and "/console/accounts" in line]
+    assert console_lines and all(server.root.access_key_id in line for line in console_lines), \
+        console_lines
+
+
 def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
         driver, belfry, tenant, client, tmp_path, screenshots):
     from selenium.webdriver.support.ui import WebDriverWait
