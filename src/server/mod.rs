@@ -126,7 +126,42 @@ pub struct ServerOptions {
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
     /// Whether the web console is served under `/console/`.
-    pub console: bool,
+    pub console: ConsoleMode,
+}
+
+/// When the web console is served: `auto` (the default) serves it when the server listens on
+/// a loopback address only, where just this machine's users reach it; `on` everywhere
+/// (behind TLS, please); `off` never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConsoleMode {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl ConsoleMode {
+    /// Whether a server listening on `addr` serves the console.
+    pub fn serves_on(self, addr: SocketAddr) -> bool {
+        match self {
+            ConsoleMode::Auto => addr.ip().is_loopback(),
+            ConsoleMode::On => true,
+            ConsoleMode::Off => false,
+        }
+    }
+}
+
+impl std::str::FromStr for ConsoleMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(ConsoleMode::Auto),
+            "on" => Ok(ConsoleMode::On),
+            "off" => Ok(ConsoleMode::Off),
+            _ => Err(format!("console must be auto, on or off, not {text:?}")),
+        }
+    }
 }
 
 impl Default for ServerOptions {
@@ -140,7 +175,7 @@ impl Default for ServerOptions {
             faults: Vec::new(),
             fault_seed: 0,
             shutdown_timeout: Duration::from_secs(30),
-            console: true,
+            console: ConsoleMode::Auto,
         }
     }
 }
@@ -206,7 +241,10 @@ impl Server {
             .rate_limit
             .map(|rate| Throttle::new(rate, options.burst, options.throttle_max_wait));
         let listener = TcpListener::bind(listen).await?;
-        let console = options.console.then(|| Console::new(store.clone()));
+        let console = options
+            .console
+            .serves_on(listener.local_addr()?)
+            .then(|| Console::new(store.clone()));
         let app = Arc::new(App {
             console,
             keys: KeyRing::new(store.clone(), options.root_key),
@@ -247,6 +285,11 @@ impl Server {
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Whether the web console is served (see [`ConsoleMode`]).
+    pub fn serves_console(&self) -> bool {
+        self.app.console.is_some()
     }
 
     /// The store the server serves.
@@ -633,4 +676,23 @@ async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Repl
         body: &body,
     };
     api::dispatch(&call).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConsoleMode;
+
+    #[test]
+    fn the_console_is_on_by_default_on_loopback_only() {
+        let loopback = "127.0.0.1:8575".parse().unwrap();
+        let loopback6 = "[::1]:8575".parse().unwrap();
+        let everywhere = "0.0.0.0:8575".parse().unwrap();
+        assert!(ConsoleMode::Auto.serves_on(loopback));
+        assert!(ConsoleMode::Auto.serves_on(loopback6));
+        assert!(!ConsoleMode::Auto.serves_on(everywhere));
+        assert!(ConsoleMode::On.serves_on(everywhere));
+        assert!(!ConsoleMode::Off.serves_on(loopback));
+        assert_eq!("AUTO".parse::<ConsoleMode>(), Ok(ConsoleMode::Auto));
+        assert!("maybe".parse::<ConsoleMode>().is_err());
+    }
 }
