@@ -2,8 +2,10 @@
 //! account (GetAccount, GetAccountSettings) with its rename (UpdateAccount) and settings
 //! (UpdateAccountSettings) forms, and the download of its users (as `belfry export` writes it).
 
+use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures_util::TryStreamExt;
 use maud::html;
 use serde_json::{Value, json};
 
@@ -216,19 +218,14 @@ pub async fn export(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
         Some("csv") => (Format::Csv, "text/csv; charset=utf-8", "csv"),
         _ => (Format::JsonLines, "application/x-ndjson", "jsonl"),
     };
-    let mut out = Vec::new();
-    transfer::export(ctx.store(), account_id, format, &mut out)
-        .await
-        .map_err(|e| match e {
-            transfer::ExportError::Store(e) => store_error(e),
-            transfer::ExportError::Io(e) => {
-                tracing::error!(error = %e, "console export failed");
-                ApiError::internal()
-            }
-        })?;
+    // Streamed a page at a time, as `belfry export` writes a file: memory stays the same
+    // however large the account. (A store error after the first page cuts the download short.)
+    let pages = transfer::export_pages(ctx.store().clone(), account_id.to_string(), format)
+        .map_ok(|(bytes, _)| bytes)
+        .inspect_err(|e| tracing::error!(error = %e, "console export failed"));
     Ok(download(
         content_type,
         &format!("users-{account_id}.{extension}"),
-        out,
+        Body::from_stream(pages),
     ))
 }

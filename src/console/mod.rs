@@ -253,8 +253,8 @@ pub fn redirect(location: &str) -> Response {
 }
 
 /// A file to download.
-pub fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Response {
-    let mut response = response(StatusCode::OK, content_type, Body::from(bytes));
+pub fn download(content_type: &'static str, file_name: &str, body: Body) -> Response {
+    let mut response = response(StatusCode::OK, content_type, body);
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         response
             .headers_mut()

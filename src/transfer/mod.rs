@@ -590,67 +590,94 @@ pub async fn import<R: BufRead + Send + 'static>(
 }
 
 /// Writes every user of `account_id` to `out` in ListUsers order, reading a page of users at a
-/// time, so memory stays the same however large the account. Returns how many were written.
+/// time ([`export_pages`]), so memory stays the same however large the account. Returns how
+/// many were written.
 pub async fn export(
     store: &Store,
     account_id: &str,
     format: Format,
     out: &mut impl Write,
 ) -> Result<u64, ExportError> {
-    let written = match format {
-        Format::JsonLines => {
-            each_user(store, account_id, |doc| {
-                out.write_all(doc.as_bytes())?;
-                out.write_all(b"\n")?;
-                Ok(())
-            })
-            .await?
-        }
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut *out);
-            writer.write_record(CSV_COLUMNS).map_err(csv_error)?;
-            let written = each_user(store, account_id, |doc| {
-                writer.write_record(csv_row(doc)?).map_err(csv_error)
-            })
-            .await?;
-            writer.flush()?;
-            written
-        }
-    };
+    use futures_util::TryStreamExt;
+    let pages = export_pages(store.clone(), account_id.to_string(), format);
+    let mut pages = std::pin::pin!(pages);
+    let mut written = 0;
+    while let Some((bytes, users)) = pages.try_next().await? {
+        out.write_all(&bytes)?;
+        written += users;
+    }
     out.flush()?;
     Ok(written)
 }
 
-/// Calls `write` with each user's JSON in ListUsers order; returns how many there were.
-async fn each_user(
-    store: &Store,
-    account_id: &str,
-    mut write: impl FnMut(&str) -> Result<(), ExportError>,
-) -> Result<u64, ExportError> {
-    const PAGE: usize = 1000;
-    let owner = store.account_owner(account_id).await?;
-    let mut after: Option<String> = None;
-    let mut written = 0;
-    loop {
-        let page = store
+/// The users of `account_id` in ListUsers order, in `format`: one item per page of
+/// [`EXPORT_PAGE`] users read from the store, its bytes and how many users they hold (the CSV
+/// header comes with the first page). A server streams these as a response's body, and
+/// [`export`] writes them to a file; neither holds more than a page.
+pub fn export_pages(
+    store: Store,
+    account_id: String,
+    format: Format,
+) -> impl futures_util::Stream<Item = Result<(bytes::Bytes, u64), ExportError>> + Send {
+    struct State {
+        store: Store,
+        account_id: String,
+        /// The owner, once read; `None` before the first page.
+        owner: Option<String>,
+        /// Where the next page starts; `None` with `owner` set: nothing is left.
+        after: Option<String>,
+    }
+    let state = State {
+        store,
+        account_id,
+        owner: None,
+        after: None,
+    };
+    futures_util::stream::try_unfold(state, move |mut state| async move {
+        let first = state.owner.is_none();
+        if first {
+            state.owner = Some(state.store.account_owner(&state.account_id).await?);
+        } else if state.after.is_none() {
+            return Ok(None);
+        }
+        let owner = state.owner.as_deref().unwrap_or_default();
+        let page = state
+            .store
             .read_users_page(
-                &owner,
-                account_id,
+                owner,
+                &state.account_id,
                 &UserFilter::default(),
-                after.as_deref(),
-                PAGE,
+                state.after.as_deref(),
+                EXPORT_PAGE,
             )
             .await?;
-        for doc in page.docs() {
-            write(doc)?;
+        let mut out = Vec::new();
+        match format {
+            Format::JsonLines => {
+                for doc in page.docs() {
+                    out.extend_from_slice(doc.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(&mut out);
+                if first {
+                    writer.write_record(CSV_COLUMNS).map_err(csv_error)?;
+                }
+                for doc in page.docs() {
+                    writer.write_record(csv_row(doc)?).map_err(csv_error)?;
+                }
+                writer.flush()?;
+            }
         }
-        written += page.count() as u64;
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(written),
-        }
-    }
+        let users = page.count() as u64;
+        state.after = page.next;
+        Ok(Some(((bytes::Bytes::from(out), users), state)))
+    })
 }
+
+/// Users per page of an export.
+const EXPORT_PAGE: usize = 1000;
 
 /// The CSV cells of one user, from its `User` JSON.
 fn csv_row(doc: &str) -> Result<Vec<String>, ExportError> {
