@@ -539,18 +539,11 @@ impl Console {
                 secure,
             )
         };
-        // Only a key that exists has a secret to guess, and a bucket: the buckets stay as few as
-        // the keys however many made-up ids are tried.
-        match host.keys().principal(access_key_id).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                tracing::info!(access_key_id, "console sign-in refused: no such key");
-                return refused(StatusCode::UNAUTHORIZED);
-            }
-            Err(e) => return error_page(None, &store_error(e)),
-        }
+        // Every id tried has a bucket, a real one and a made-up one alike: the replies do not
+        // tell them apart. The typed id is logged as a hash only.
+        let id_hash = session::id_hash(access_key_id);
         if let Err(wait) = self.sessions.admit_sign_in(access_key_id).await {
-            tracing::warn!(access_key_id, "console sign-in throttled");
+            tracing::warn!(%id_hash, "console sign-in throttled");
             let message = format!(
                 "Too many sign-in attempts for this access key: try again in {} s.",
                 wait.as_secs().max(1)
@@ -565,11 +558,17 @@ impl Console {
         let principal = match host.keys().sign_in(access_key_id, secret).await {
             Ok(Some(principal)) => principal,
             Ok(None) => {
-                tracing::info!(access_key_id, "console sign-in refused: wrong secret");
+                tracing::info!(%id_hash, "console sign-in refused: no such key or wrong secret");
                 return refused(StatusCode::UNAUTHORIZED);
             }
             Err(e) => return error_page(None, &store_error(e)),
         };
+        // A browser signing in again leaves its previous session behind: end it.
+        if let Some(previous) = session::cookie_value(cookies(headers), session::SESSION_COOKIE)
+            && let Err(e) = self.store.close_console_session(&previous).await
+        {
+            return error_page(None, &store_error(e));
+        }
         let session_id = session::random_token();
         let expires_ms = crate::time::now_millis() + session::SESSION_LIFETIME.as_millis() as i64;
         if let Err(e) = self

@@ -442,6 +442,7 @@ def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
     assert "x" * 40 not in wrong.text
     statuses = [attempt(tenant, "y" * 40).status_code for _ in range(12)]
     assert 429 in statuses, statuses
+    statuses_real = [wrong.status_code] + statuses
     # Once throttled, even the right secret waits: guessing is as slow as the rate.
     assert attempt(tenant, tenant.secret_access_key).status_code == 429
     # Another key is not held up by this one's attempts, and signs in.
@@ -450,11 +451,24 @@ def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
     assert signed_in.status_code == 303
     assert signed_in.headers["Location"] == "/console/accounts"
     assert "belfry_console" in http.cookies
-    # A made-up key id is refused as a wrong secret is, and is never throttled: it has no
-    # secret to guess.
+    # Signing in again from the same browser ends its previous session.
+    previous = http.cookies["belfry_console"]
+    assert attempt(other, other.secret_access_key).status_code == 303
+    assert http.cookies["belfry_console"] != previous
+    stale = requests.get(f"{endpoint}/console/accounts", allow_redirects=False,
+                         cookies={"belfry_console": previous})
+    assert stale.status_code == 303 and stale.headers["Location"] == "/console/signin"
+    assert http.get(f"{endpoint}/console/accounts").status_code == 200
+    # A made-up key id is refused as a wrong secret is, and throttled as a real one is: the
+    # replies do not tell which ids exist.
     from support import Key
-    made_up = Key("AKIA" + "Z" * 16, "z" * 40, "000000000000")
-    assert {attempt(made_up, made_up.secret_access_key).status_code for _ in range(12)} == {401}
+    made_up = Key("AKIA" + unique("z").upper().replace("-", "")[:16].ljust(16, "Z"),
+                  "z" * 40, "000000000000")
+    made_up_statuses = [attempt(made_up, made_up.secret_access_key).status_code
+                        for _ in range(13)]
+    assert made_up_statuses == statuses_real, (made_up_statuses, statuses_real)
+    # The typed id is never logged raw.
+    assert made_up.access_key_id not in belfry.log_path.read_text()
     # A sign-in form posted without its token cookie is refused.
     assert requests.post(f"{endpoint}/console/signin", allow_redirects=False, data={
         "form_token": "forged", "access_key_id": other.access_key_id,
