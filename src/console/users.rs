@@ -230,6 +230,21 @@ fn user_errors(errors: &[Value]) -> Markup {
     }
 }
 
+/// The `UserErrors` of one batch call's reply; when the whole call failed (a throttle, a
+/// fault, a store error), that error once for each user of the batch, so that the page tells
+/// which users the batches before and after it did change.
+fn user_errors_of(reply: Result<Value, ApiError>, users: &[&str]) -> Vec<Value> {
+    match reply {
+        Ok(reply) => reply["UserErrors"].as_array().cloned().unwrap_or_default(),
+        Err(e) => users
+            .iter()
+            .map(
+                |id| json!({ "UserId": id, "ErrorCode": e.kind.code(), "ErrorMessage": e.message }),
+            )
+            .collect(),
+    }
+}
+
 /// Where to go back to after a bulk action: the table the form was on (a console path only).
 fn back(ctx: &Ctx<'_>, account_id: &str) -> String {
     let table = format!("/console/accounts/{}/users", label(account_id));
@@ -254,8 +269,8 @@ pub async fn bulk(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
                 let query = format!("operation={action}");
                 let reply = ctx
                     .api("POST", &path, Some(&query), json!({ "UserIdList": chunk }))
-                    .await?;
-                errors.extend(reply["UserErrors"].as_array().cloned().unwrap_or_default());
+                    .await;
+                errors.extend(user_errors_of(reply, chunk));
             }
             if action == "suspend" {
                 "Suspended"
@@ -277,8 +292,8 @@ pub async fn bulk(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
                         None,
                         json!({ "UpdateUserRequestItems": items }),
                     )
-                    .await?;
-                errors.extend(reply["UserErrors"].as_array().cloned().unwrap_or_default());
+                    .await;
+                errors.extend(user_errors_of(reply, chunk));
             }
             "Changed the license of"
         }
@@ -306,6 +321,8 @@ pub async fn invite(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
     let user_type = ctx.form.get("invite_type").unwrap_or("PrivateUser");
     let path = format!("/accounts/{}/users", label(account_id));
     let mut invites: Vec<Value> = Vec::new();
+    // The emails of a call that failed as a whole, with its error; the other calls go on.
+    let mut failed: Vec<(&str, ApiError)> = Vec::new();
     for chunk in emails.chunks(INVITE_BATCH) {
         let reply = ctx
             .api(
@@ -314,11 +331,27 @@ pub async fn invite(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
                 Some("operation=add"),
                 json!({ "UserEmailList": chunk, "UserType": user_type }),
             )
-            .await?;
-        invites.extend(reply["Invites"].as_array().cloned().unwrap_or_default());
+            .await;
+        match reply {
+            Ok(reply) => {
+                invites.extend(reply["Invites"].as_array().cloned().unwrap_or_default());
+            }
+            Err(e) => failed.extend(chunk.iter().map(|email| (*email, e.clone()))),
+        }
     }
     let body = html! {
         p.notice role="status" { "Invited " (invites.len()) " emails." }
+        @if !failed.is_empty() {
+            h2 { "Not invited" }
+            table id="invite-errors" {
+                thead { tr { th scope="col" { "Email" } th scope="col" { "Error code" } th scope="col" { "Message" } } }
+                tbody {
+                    @for (email, e) in &failed {
+                        tr { td { (email) } td { (e.kind.code()) } td { (e.message) } }
+                    }
+                }
+            }
+        }
         table id="invites" {
             thead { tr { th scope="col" { "Email" } th scope="col" { "Invite status" } th scope="col" { "Email status" } } }
             tbody {

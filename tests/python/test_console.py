@@ -528,6 +528,39 @@ def test_the_console_calls_are_throttled_like_the_api_and_logged_with_the_key(
         console_lines
 
 
+def test_a_failed_batch_of_a_bulk_action_is_reported_per_user_and_the_others_go_on(
+        admin_server):
+    """120 users suspended in batches of 50: a fault fails some BatchSuspendUser calls; the
+    page names every user of a failed batch with its error and the other batches apply."""
+    from support import admin
+    server = admin_server
+    key = server.create_key()
+    client = chime_client(server.endpoint, key)
+    account_id = client.create_account(Name=unique("Chunks"))["Account"]["AccountId"]
+    emails = [f"{unique('chunk')}@example.com" for _ in range(120)]
+    for at in range(0, len(emails), 50):
+        client.invite_users(AccountId=account_id, UserEmailList=emails[at:at + 50])
+    ids = [u["UserId"] for u in list_all(client, AccountId=account_id)]
+    http = http_sign_in(server.endpoint, key)
+    page = http.get(f"{server.endpoint}/console/accounts/{account_id}/users")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    # Half of the calls fail, by a seeded draw (seed 1: some of the three batches fail, some not).
+    rule = admin(server, "POST", "/_belfry/faults", {
+        "operation": "BatchSuspendUser", "error": "ServiceFailure", "probability": 0.5,
+        "seed": 1})
+    assert rule.status_code in (200, 201), rule.text
+    done = http.post(f"{server.endpoint}/console/accounts/{account_id}/users/bulk",
+                     data={"csrf": csrf, "action": "suspend", "user": ids})
+    assert done.status_code == 200, done.text
+    reported = re.findall(r"<tr><td><code>([^<]+)</code></td><td>ServiceFailure</td>", done.text)
+    suspended = [u["UserId"] for u in list_all(client, AccountId=account_id)
+                 if u["UserRegistrationStatus"] == "Suspended"]
+    # Every user is either suspended or reported, never both, and some of each.
+    assert sorted(reported + suspended) == sorted(ids)
+    assert reported and suspended, (len(reported), len(suspended))
+    assert f"Suspended {len(suspended)} of {len(ids)} selected users." in done.text
+
+
 def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
         driver, belfry, tenant, client, tmp_path, screenshots):
     from selenium.webdriver.support.ui import WebDriverWait
