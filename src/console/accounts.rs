@@ -159,7 +159,8 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
             }
             h2 { "Import users" }
             p { "A file as " code { "belfry export" } " writes it (JSON Lines or CSV): users are added, or updated by email." }
-            form.row method="post" enctype="multipart/form-data" action={ (here) "/import?csrf=" (ctx.csrf) } {
+            form.row method="post" enctype="multipart/form-data" action={ (here) "/import" } {
+                (csrf(ctx))
                 label { "File" input type="file" name="file" required accept=".jsonl,.json,.csv,text/csv,application/x-ndjson"; }
                 div.field { (select("format", "Format", &["csv", "jsonl"], Some("By file name"), None)) }
                 button type="submit" { "Import" }

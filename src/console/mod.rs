@@ -348,7 +348,8 @@ impl Console {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        // A file upload's CSRF token comes in the query string of the form's action.
+        // A file upload's form (its CSRF token among its fields) is read before the token is
+        // checked; the import takes the rest.
         let multipart = content_type.starts_with("multipart/form-data");
         let form = if *method == Method::POST && !multipart {
             Form::parse(body)
@@ -393,11 +394,17 @@ impl Console {
             raw_query: uri.query().unwrap_or("").to_string(),
             form,
         };
+        let mut upload = None;
+        if *method == Method::POST && multipart {
+            match imports::read_upload(content_type, body).await {
+                Ok(read) => upload = Some(read),
+                Err(e) => return error_page(Some(&ctx), &e),
+            }
+        }
         if *method == Method::POST {
-            let sent = if multipart {
-                ctx.query.get("csrf")
-            } else {
-                ctx.form.get("csrf")
+            let sent = match &upload {
+                Some(upload) => upload.csrf.as_deref(),
+                None => ctx.form.get("csrf"),
             };
             if !self.sessions.check_csrf(&session_id, sent) {
                 let message = "The form's CSRF token is missing or not this session's: reload the page and try again.";
@@ -427,9 +434,7 @@ impl Console {
             ("GET", ["accounts", id]) => accounts::show(&ctx, id).await,
             ("POST", ["accounts", id]) => accounts::change(&ctx, id).await,
             ("GET", ["accounts", id, "export"]) => accounts::export(&ctx, id).await,
-            ("POST", ["accounts", id, "import"]) => {
-                imports::start(&ctx, id, content_type, body).await
-            }
+            ("POST", ["accounts", id, "import"]) => imports::start(&ctx, id, upload).await,
             ("GET", ["accounts", id, "imports", job]) => imports::show(&ctx, id, job).await,
             ("GET", ["accounts", id, "users"]) => users::table(&ctx, id).await,
             ("GET", ["accounts", id, "rooms"]) => rooms::rooms(&ctx, id).await,
@@ -449,7 +454,8 @@ impl Console {
         result.unwrap_or_else(|e| error_page(Some(&ctx), &e))
     }
 
-    /// How large a request's body may be: an import's upload, from a signed-in browser, up to
+    /// How large a request's body may be: an import's upload, from a browser signed in with a
+    /// writable key, up to
     /// [`imports::MAX_UPLOAD_BYTES`]; anything else the API's limit (`None`).
     pub async fn body_limit(
         &self,
@@ -462,8 +468,9 @@ impl Console {
             return None;
         }
         let session_id = session::cookie_value(cookies(headers), session::SESSION_COOKIE)?;
+        // A read-only key cannot import: it gets the normal limit, not the upload's.
         match self.session_principal(host, &session_id).await {
-            Ok(Some(_)) => Some(imports::MAX_UPLOAD_BYTES),
+            Ok(Some(principal)) if !principal.read_only => Some(imports::MAX_UPLOAD_BYTES),
             _ => None,
         }
     }

@@ -16,6 +16,7 @@ import re
 import shutil
 import random
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -559,6 +560,54 @@ def test_a_failed_batch_of_a_bulk_action_is_reported_per_user_and_the_others_go_
     assert sorted(reported + suspended) == sorted(ids)
     assert reported and suspended, (len(reported), len(suspended))
     assert f"Suspended {len(suspended)} of {len(ids)} selected users." in done.text
+
+
+def page_csrf_of(http: requests.Session, url: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', http.get(url).text).group(1)
+
+
+def test_an_upload_carries_its_csrf_token_in_the_form_one_import_runs_per_key_and_read_only_keys_get_403(
+        belfry, tenant, client):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Uploads"))["Account"]["AccountId"]
+    account_page = f"{endpoint}/console/accounts/{account_id}"
+    upload_url = f"{account_page}/import"
+    http = http_sign_in(endpoint, tenant)
+    csrf = page_csrf_of(http, account_page)
+    prefix = unique("many")
+    big_file = "".join(f'{{"PrimaryEmail":"{prefix}-{i}@example.com"}}\n' for i in range(60_000))
+    small_file = f'{{"PrimaryEmail":"{unique("one")}@example.com"}}\n'
+
+    def upload(session, token, text, **extra):
+        fields = {"file": ("users.jsonl", text, "application/x-ndjson")}
+        if token is not None:
+            fields["csrf"] = (None, token)
+        return session.post(upload_url, files=fields, allow_redirects=False, **extra)
+
+    # The token travels as a field of the form, not in its URL; without it: 403.
+    assert f'action="/console/accounts/{account_id}/import"' in http.get(account_page).text
+    assert upload(http, None, small_file, params={"csrf": csrf}).status_code == 403
+    # One import at a time per key: a second upload while the first runs is refused (409).
+    first = upload(http, csrf, big_file)
+    assert first.status_code == 303, first.text
+    second = upload(http, csrf, small_file)
+    assert second.status_code == 409, second.status_code
+    assert "still running" in second.text
+    job_page = endpoint + first.headers["Location"]
+    for _ in range(600):
+        if "Created " in http.get(job_page).text:
+            break
+        time.sleep(0.2)
+    assert upload(http, csrf, small_file).status_code == 303
+    # A read-only key of the same AWS account: its forged upload, with its own valid token,
+    # gets 403 and imports nothing.
+    read_only = belfry.create_key(tenant.aws_account_id, read_only=True)
+    ro = http_sign_in(endpoint, read_only)
+    ro_csrf = page_csrf_of(ro, f"{endpoint}/console/accounts")
+    before = len(list_all(client, AccountId=account_id))
+    forged_file = f'{{"PrimaryEmail":"{unique("forged")}@example.com"}}\n'
+    assert upload(ro, ro_csrf, forged_file).status_code == 403
+    assert len(list_all(client, AccountId=account_id)) == before
 
 
 def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
