@@ -3,7 +3,8 @@
 //!
 //! The upload (a `multipart/form-data` form, at most [`MAX_UPLOAD_BYTES`]) starts a job on a
 //! task of its own and the browser goes to the job's page, which shows a `<progress>` bar and
-//! reloads itself every second (a `Refresh` header, no JavaScript) until the job is done, then
+//! reloads itself every [`REFRESH_SECS`] seconds (a `Refresh` header, no JavaScript; and a
+//! "Check progress now" link) until the job is done, then
 //! shows what the import created, updated and refused, line by line.
 //!
 //! Jobs live in the memory of the server that runs them (the most recent [`MAX_JOBS`]): behind
@@ -26,6 +27,9 @@ use crate::transfer::{self, Format, ImportOptions, ImportSummary};
 
 /// The largest file the import form takes (larger files: `belfry import`).
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+/// How often the progress page reloads itself: seldom enough that a screen reader can read
+/// it between reloads (the page also has a link to check at once).
+const REFRESH_SECS: u64 = 5;
 /// How many jobs are remembered.
 const MAX_JOBS: usize = 100;
 
@@ -230,7 +234,10 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, job_id: &str) -> Result<Respo
             None => {
                 label for="progress" { "Imported " (done) " of " (job.total) }
                 progress id="progress" max=(job.total.max(1)) value=(done) { (done) " of " (job.total) }
-                p { "This page reloads itself until the import is done." }
+                p {
+                    "This page reloads itself every " (REFRESH_SECS) " seconds until the import is done. "
+                    a href={ "/console/accounts/" (label(account_id)) "/imports/" (label(&job.id)) } { "Check progress now" }
+                }
             }
             Some(Err(error)) => {
                 p.error role="alert" { "The import stopped: " (error) }
@@ -262,7 +269,7 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, job_id: &str) -> Result<Respo
     if outcome.is_none() {
         response
             .headers_mut()
-            .insert("refresh", HeaderValue::from_static("1"));
+            .insert("refresh", HeaderValue::from(REFRESH_SECS));
     }
     Ok(response)
 }

@@ -399,6 +399,60 @@ def test_a_read_only_key_finds_no_write_control_and_a_forged_post_gets_403(
     assert got["UserRegistrationStatus"] != "Suspended"
 
 
+def relative_luminance(rgb) -> float:
+    def channel(c):
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def css_rgb(text: str):
+    return tuple(int(v) for v in re.findall(r"\d+", text)[:3])
+
+
+def test_the_focus_ring_contrasts_and_checkboxes_are_24px_on_a_narrow_screen(
+        driver, belfry, tenant, client):
+    from selenium.webdriver.common.keys import Keys
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Ally"))["Account"]["AccountId"]
+    client.invite_users(AccountId=account_id, UserEmailList=[f"{unique('a11y')}@example.com"])
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    # Tab to the first link of the header band, then to one on the page: the ring as drawn.
+    one(driver, "body").send_keys(Keys.TAB)
+    for _ in range(40):
+        focused = driver.switch_to.active_element
+        inside = driver.execute_script(
+            "return arguments[0].closest('header') ? 'header' : arguments[0].closest('main') ? 'main' : ''",
+            focused)
+        if inside:
+            ring = css_rgb(driver.execute_script(
+                "return getComputedStyle(arguments[0]).outlineColor", focused))
+            behind = css_rgb(driver.execute_script(
+                "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor",
+                "header" if inside == "header" else "body"))
+            if behind == (0, 0, 0) and inside == "main":
+                behind = (255, 255, 255)  # a transparent body: the white canvas
+            assert contrast(ring, behind) >= 3, (inside, ring, behind)
+        focused.send_keys(Keys.TAB)
+    driver.set_window_size(360, 800)
+    try:
+        driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+        boxes = by_css(driver, "#users input[type=checkbox]")
+        assert boxes
+        for box in boxes:
+            size = box.size
+            assert size["width"] >= 24 and size["height"] >= 24, size
+    finally:
+        driver.set_window_size(1280, 900)
+
+
 def test_a_post_without_the_csrf_token_is_refused(driver, belfry, tenant, client):
     endpoint = belfry.endpoint
     sign_in(driver, endpoint, tenant)
@@ -595,8 +649,12 @@ def test_an_upload_carries_its_csrf_token_in_the_form_one_import_runs_per_key_an
     assert "still running" in second.text
     job_page = endpoint + first.headers["Location"]
     for _ in range(600):
-        if "Created " in http.get(job_page).text:
+        progress = http.get(job_page)
+        if "Created " in progress.text:
             break
+        # While it runs, the page reloads itself no more often than every 5 s, and has a link.
+        assert int(progress.headers["Refresh"]) >= 5
+        assert ">Check progress now</a>" in progress.text
         time.sleep(0.2)
     assert upload(http, csrf, small_file).status_code == 303
     # A read-only key of the same AWS account: its forged upload, with its own valid token,
