@@ -213,7 +213,8 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 }
 
 /// A response with the headers every console response carries: never cached (pages show a
-/// signed-in key's data), never framed, and scripts from nowhere.
+/// signed-in key's data), never framed, scripts from nowhere, and never sniffed as another
+/// type than the one it says (`nosniff`: a download is not run as a page).
 fn response(status: StatusCode, content_type: &'static str, body: Body) -> Response {
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -227,6 +228,10 @@ fn response(status: StatusCode, content_type: &'static str, body: Body) -> Respo
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),

@@ -85,8 +85,9 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
         .user_table_page(ctx.owner(), account_id, &filter, &position, PAGE_SIZE)
         .await
         .map_err(store_error)?;
-    if page_of_users.rows.is_empty() && matches!(position, TablePosition::Before(_)) {
-        // Nothing is left before that page (users went meanwhile): the first page instead.
+    if page_of_users.rows.is_empty() && !matches!(position, TablePosition::First) {
+        // Nothing is left before (or after) that page (users went meanwhile, or the link was
+        // made up): the first page instead.
         page_of_users = store
             .user_table_page(
                 ctx.owner(),
@@ -408,7 +409,10 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, user_id: &str) -> Result<Resp
             dt { "Registered" } dd { (field("RegisteredOn")) }
             dt { "Invited" } dd { (field("InvitedOn")) }
             dt { "Phone number" } dd { (field("PrimaryProvisionedNumber")) }
-            dt { "Personal PIN" } dd { (field("PersonalPIN")) }
+            dt { "Personal PIN" } dd {
+                // Not in plain view: someone may be looking over the shoulder.
+                details { summary { "Show PIN" } code { (field("PersonalPIN")) } }
+            }
             dt { "Inbound calling" } dd { (if on("InboundCalling") { "on" } else { "off" }) }
             dt { "Outbound calling" } dd { (if on("OutboundCalling") { "on" } else { "off" }) }
             dt { "SMS" } dd { (if on("SMS") { "on" } else { "off" }) }

@@ -334,12 +334,18 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
 
     go(driver, "input[name=action][value=reset-pin] ~ button")
     assert one(driver, "p.notice").text == "Personal PIN reset."
-    assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"] \
-        != user["PersonalPIN"]
+    pin = client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"]
+    assert pin != user["PersonalPIN"]
+    # The PIN is not in plain view: a closed "Show PIN" disclosure reveals it.
+    shown = one(driver, "details code")
+    assert not shown.is_displayed()
+    one(driver, "details summary").click()
+    assert one(driver, "details summary").text == "Show PIN" and shown.text == pin
 
     # A number of the AWS account's inventory, associated and disassociated on the page.
     from support import provision
-    number = f"+1{random.choice([212, 312, 415, 617])}555{random.randint(0, 9999):04}"
+    # Unique to this run (from the suite's unique()), so no other test holds it.
+    number = f"+1{random.choice([212, 312, 415, 617])}555{int(unique('n')[2:], 16) % 10000:04}"
     provision(client, number)
     one(driver, "input[name=e164]").send_keys(number)
     go(driver, "input[value=associate] ~ label ~ button")
@@ -451,6 +457,26 @@ def test_the_focus_ring_contrasts_and_checkboxes_are_24px_on_a_narrow_screen(
             assert size["width"] >= 24 and size["height"] >= 24, size
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_responses_are_nosniff_and_an_empty_page_after_a_key_shows_the_first(
+        belfry, tenant, client):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Empty"))["Account"]["AccountId"]
+    emails = sorted(f"{unique('e')}@example.com" for _ in range(3))
+    client.invite_users(AccountId=account_id, UserEmailList=emails)
+    http = http_sign_in(endpoint, tenant)
+    users = f"{endpoint}/console/accounts/{account_id}/users"
+    first = http.get(users)
+    for response in (first, http.get(f"{endpoint}/console/console.css"),
+                     http.get(f"{endpoint}/console/signin"),
+                     http.get(f"{endpoint}/console/accounts/{account_id}/export")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff", response.url
+    # Past the last user (they went meanwhile, or a made-up link): the first page, as the
+    # page before the first one does.
+    for position in ("after", "before"):
+        empty = http.get(users, params={position: "~" if position == "after" else "!"})
+        assert re.findall(r'<td><a href="[^"]+">([^<]+)</a>', empty.text) == emails, position
 
 
 def test_a_post_without_the_csrf_token_is_refused(driver, belfry, tenant, client):
