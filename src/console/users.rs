@@ -262,6 +262,11 @@ pub async fn bulk(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
     if users.is_empty() {
         return Err(ApiError::bad_request("Select at least one user."));
     }
+    // Another AWS account's account is not found as a whole (not user by user, below).
+    ctx.store()
+        .get_account(ctx.owner(), account_id)
+        .await
+        .map_err(store_error)?;
     let path = format!("/accounts/{}/users", label(account_id));
     let mut errors: Vec<Value> = Vec::new();
     let done = match ctx.form.get("action") {
@@ -319,6 +324,10 @@ pub async fn invite(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
     if emails.is_empty() {
         return Err(ApiError::bad_request("Paste at least one email."));
     }
+    ctx.store()
+        .get_account(ctx.owner(), account_id)
+        .await
+        .map_err(store_error)?;
     let user_type = ctx.form.get("invite_type").unwrap_or("PrivateUser");
     let path = format!("/accounts/{}/users", label(account_id));
     let mut invites: Vec<Value> = Vec::new();

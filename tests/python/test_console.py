@@ -780,3 +780,73 @@ def test_rooms_bots_and_phone_numbers_read_pages(driver, belfry, demo, demo_clie
     assert [a.text for a in by_css(driver, "#phone-numbers tbody a")] == \
         [n["E164PhoneNumber"] for n in numbers]
     shoot(driver, screenshots, "phone-numbers")
+
+
+def test_a_key_of_another_aws_account_gets_none_of_an_accounts_pages(belfry, demo, demo_client):
+    """Every console URL naming an account, user, room, bot, number or import job of the demo
+    AWS account, asked by a key of another AWS account: 403 or 404, and none of the data."""
+    endpoint = belfry.endpoint
+    account_id = demo.demo_account_id
+    account = demo_client.get_account(AccountId=account_id)["Account"]
+    user = list_all(demo_client, AccountId=account_id)[0]
+    room = demo_client.list_rooms(AccountId=account_id)["Rooms"][0]
+    bot = demo_client.list_bots(AccountId=account_id)["Bots"][0]
+    number = demo_client.list_phone_numbers()["PhoneNumbers"][0]["E164PhoneNumber"]
+    # An import job of the demo key's (an empty file: it changes nothing).
+    owner = http_sign_in(endpoint, demo.demo_key)
+    owner_csrf = page_csrf_of(owner, f"{endpoint}/console/accounts/{account_id}")
+    started = owner.post(f"{endpoint}/console/accounts/{account_id}/import", files={
+        "csrf": (None, owner_csrf), "file": ("empty.jsonl", "", "application/x-ndjson")},
+        allow_redirects=False)
+    assert started.status_code == 303, started.text
+    job_path = started.headers["Location"]
+    assert owner.get(endpoint + job_path).status_code == 200
+
+    stranger = http_sign_in(endpoint, belfry.create_key())
+    csrf = page_csrf_of(stranger, f"{endpoint}/console/accounts")
+    base = f"/console/accounts/{account_id}"
+    gets = [base, f"{base}/users", f"{base}/users/{user['UserId']}", f"{base}/rooms",
+            f"{base}/rooms/{room['RoomId']}", f"{base}/bots", f"{base}/bots/{bot['BotId']}",
+            f"{base}/export", f"{base}/export?format=csv", job_path,
+            f"/console/phone-numbers/{number}", f"/console/phone-numbers?account={account_id}"]
+    posts = [(base, {"action": "rename", "name": "Taken"}),
+             (f"{base}/users/bulk", {"action": "suspend", "user": user["UserId"]}),
+             (f"{base}/users/invite", {"emails": "new@example.com"}),
+             (f"{base}/users/{user['UserId']}", {"action": "reset-pin"})]
+    secrets_of_the_account = [account["Name"], user["PrimaryEmail"], user["PersonalPIN"],
+                              room["Name"], bot["DisplayName"], bot["BotEmail"]]
+    answers = [(path, stranger.get(endpoint + path, allow_redirects=False)) for path in gets]
+    answers += [(path, stranger.post(endpoint + path, data={"csrf": csrf, **fields},
+                                     allow_redirects=False)) for path, fields in posts]
+    answers.append((f"{base}/import", stranger.post(
+        f"{endpoint}{base}/import", allow_redirects=False,
+        files={"csrf": (None, csrf), "file": ("u.jsonl", '{"PrimaryEmail":"x@example.com"}\n')})))
+    for path, answer in answers:
+        assert answer.status_code in (403, 404), (path, answer.status_code)
+        leaked = [s for s in secrets_of_the_account if s and s in answer.text]
+        assert leaked == [], (path, leaked)
+    # The phone-number list filtered by the account shows none of its numbers.
+    listed = stranger.get(f"{endpoint}/console/phone-numbers?account={account_id}").text
+    assert number not in listed
+    # Nothing changed.
+    assert demo_client.get_account(AccountId=account_id)["Account"]["Name"] == account["Name"]
+    assert demo_client.get_user(AccountId=account_id, UserId=user["UserId"])["User"] == user
+
+
+def test_x_forwarded_proto_https_makes_the_cookies_secure(belfry, tenant):
+    endpoint = belfry.endpoint
+    https = {"X-Forwarded-Proto": "https"}
+    plain = http_sign_in(endpoint, tenant)
+    form = requests.get(f"{endpoint}/console/signin", headers=https)
+    assert "Secure" in form.headers["Set-Cookie"]
+    token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+    signed_in = requests.post(f"{endpoint}/console/signin", headers=https, allow_redirects=False,
+                              cookies={c.name: c.value for c in form.cookies}, data={
+                                  "form_token": token, "access_key_id": tenant.access_key_id,
+                                  "secret_access_key": tenant.secret_access_key})
+    assert signed_in.status_code == 303
+    session_cookie = [c for c in signed_in.raw.headers.getlist("Set-Cookie")
+                      if c.startswith("belfry_console=")]
+    assert session_cookie and "; Secure" in session_cookie[0], session_cookie
+    # Over plain HTTP, no Secure flag (the browser would not send it back).
+    assert all(not c.secure for c in plain.cookies)
