@@ -9,8 +9,8 @@ use futures_util::TryStreamExt;
 use maud::html;
 use serde_json::{Value, json};
 
-use super::layout::{csrf, notice, page, select};
-use super::{Ctx, download, html, label, redirect, store_error};
+use super::layout::{csrf, done_notice, page, select};
+use super::{Ctx, download, html, label, redirect};
 use crate::error::ApiError;
 use crate::transfer::{self, Format};
 
@@ -23,14 +23,12 @@ pub fn text<'a>(value: &'a Value, member: &str) -> &'a str {
 }
 
 /// What a `done` query parameter (set by the redirect after a change) tells the reader.
-fn done_text(code: Option<&str>) -> Option<&'static str> {
-    match code? {
-        "created" => Some("Account created."),
-        "renamed" => Some("Account renamed."),
-        "settings" => Some("Settings saved."),
-        _ => None,
-    }
-}
+/// What the pages say after a change (`?done=CODE`).
+const DONE: &[(&str, &str)] = &[
+    ("created", "Account created."),
+    ("renamed", "Account renamed."),
+    ("settings", "Settings saved."),
+];
 
 /// `GET /console/accounts[?next=TOKEN]`.
 pub async fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
@@ -44,7 +42,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let accounts = reply["Accounts"].as_array().cloned().unwrap_or_default();
     let next = reply["NextToken"].as_str();
     let body = html! {
-        (notice(done_text(ctx.query.get("done"))))
+        (done_notice(ctx, DONE))
         @if accounts.is_empty() {
             p { "No accounts yet." }
         } @else {
@@ -118,7 +116,7 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
         .map(|groups| groups.iter().map(|g| text(g, "GroupName")).collect())
         .unwrap_or_default();
     let body = html! {
-        (notice(done_text(ctx.query.get("done"))))
+        (done_notice(ctx, DONE))
         nav.row aria-label="Account" {
             a href={ (here) "/users" } { "Users of this account" }
             a href={ (here) "/rooms" } { "Rooms" }
@@ -214,7 +212,7 @@ pub async fn export(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
     ctx.store()
         .get_account(ctx.owner(), account_id)
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     let (format, content_type, extension) = match ctx.query.get("format") {
         Some("csv") => (Format::Csv, "text/csv; charset=utf-8", "csv"),
         _ => (Format::JsonLines, "application/x-ndjson", "jsonl"),

@@ -20,7 +20,7 @@ use axum::response::Response;
 use maud::html;
 
 use super::layout::page;
-use super::{Ctx, html, label, redirect, store_error};
+use super::{Ctx, html, label, redirect};
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::transfer::{self, Format, ImportOptions, ImportSummary};
@@ -134,7 +134,7 @@ pub async fn start(
     ctx.store()
         .get_account(ctx.owner(), account_id)
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     let Some(Upload {
         file: Some((file_name, bytes)),
         format,

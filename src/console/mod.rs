@@ -40,7 +40,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use crate::api::{self, Call, Query};
 use crate::auth::{KeyRing, Principal};
 use crate::error::ApiError;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::token::PageTokens;
 use session::Sessions;
 
@@ -296,10 +296,6 @@ fn error_page(ctx: Option<&Ctx<'_>>, error: &ApiError) -> Response {
     html(status, layout::error(ctx, status, &error.message))
 }
 
-fn store_error(e: StoreError) -> ApiError {
-    ApiError::from(e)
-}
-
 impl Console {
     /// The console over `store`; it signs in with the keys of the server it runs in (see
     /// [`ApiHost`]).
@@ -490,14 +486,14 @@ impl Console {
             .store
             .console_session(session_id)
             .await
-            .map_err(store_error)?
+            .map_err(ApiError::from)?
         else {
             return Ok(None);
         };
         host.keys()
             .principal(&access_key_id)
             .await
-            .map_err(store_error)
+            .map_err(ApiError::from)
     }
 
     /// The sign-in form, with its token in a cookie: the browser's token when it has one (a
@@ -573,13 +569,13 @@ impl Console {
                 tracing::info!(%id_hash, "console sign-in refused: no such key or wrong secret");
                 return refused(StatusCode::UNAUTHORIZED);
             }
-            Err(e) => return error_page(None, &store_error(e)),
+            Err(e) => return error_page(None, &ApiError::from(e)),
         };
         // A browser signing in again leaves its previous session behind: end it.
         if let Some(previous) = session::cookie_value(cookies(headers), session::SESSION_COOKIE)
             && let Err(e) = self.store.close_console_session(&previous).await
         {
-            return error_page(None, &store_error(e));
+            return error_page(None, &ApiError::from(e));
         }
         let session_id = session::random_token();
         let expires_ms = crate::time::now_millis() + session::SESSION_LIFETIME.as_millis() as i64;
@@ -588,7 +584,7 @@ impl Console {
             .open_console_session(&session_id, &principal.access_key_id, expires_ms)
             .await
         {
-            return error_page(None, &store_error(e));
+            return error_page(None, &ApiError::from(e));
         }
         tracing::info!(access_key_id = %principal.access_key_id, "console sign-in");
         let response = with_cookie(
@@ -604,7 +600,7 @@ impl Console {
     /// Ends the session and goes back to the sign-in form.
     async fn sign_out(&self, session_id: &str, secure: bool) -> Response {
         if let Err(e) = self.store.close_console_session(session_id).await {
-            return error_page(None, &store_error(e));
+            return error_page(None, &ApiError::from(e));
         }
         with_cookie(
             redirect("/console/signin"),
