@@ -32,7 +32,7 @@ pub enum TablePosition {
 }
 
 /// One row of the users table: the user, decoded as every read of a user is
-/// ([`record_from_row`]), and its key in the table's order.
+/// (`record_from_row` in `users.rs`), and its key in the table's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub email_key: String,
