@@ -68,7 +68,14 @@ impl Imports {
             return Err(running.clone());
         }
         if jobs.len() >= MAX_JOBS {
-            jobs.pop_front();
+            // The oldest finished job goes (a running one is only forgotten when all run).
+            let finished = jobs.iter().position(|j| {
+                j.outcome
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_some()
+            });
+            jobs.remove(finished.unwrap_or(0));
         }
         jobs.push_back(job);
         Ok(())

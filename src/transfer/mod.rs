@@ -745,6 +745,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn beyond_api_names_the_fields_no_api_call_sets() {
+        let account = "8d1f5435-0802-4a23-b156-51888d655a40";
+        let plain = parse_json_line(
+            1,
+            &format!(
+                r#"{{"PrimaryEmail":"a@example.com","AccountId":"{account}","DisplayName":"A","LicenseType":"Pro","UserType":"SharedDevice"}}"#
+            ),
+        )
+        .unwrap();
+        assert!(plain.beyond_api(account).is_empty());
+        assert_eq!(
+            plain.beyond_api("5cedb26c-cd5a-4d14-971b-673a5c4c8dc6"),
+            ["AccountId"]
+        );
+        let all = parse_json_line(
+            2,
+            r#"{"PrimaryEmail":"a@example.com","UserId":"af6055f1-57eb-4d76-ade5-08153319947d","PrimaryProvisionedNumber":"+12065550100","UserRegistrationStatus":"Registered","UserInvitationStatus":"Accepted","RegisteredOn":"2019-01-04T17:11:22.003Z","InvitedOn":"2019-01-03T08:00:00.000Z","PersonalPIN":"0123456789"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            all.beyond_api(account),
+            [
+                "UserId",
+                "PrimaryProvisionedNumber",
+                "UserRegistrationStatus",
+                "UserInvitationStatus",
+                "RegisteredOn",
+                "InvitedOn",
+                "PersonalPIN"
+            ]
+        );
+    }
+
+    #[test]
     fn json_lines_are_checked_field_by_field() {
         let ok = parse_json_line(
             1,
