@@ -11,7 +11,7 @@
 //! burst = 100
 //! admin_token = "change-me"
 //! fault_seed = 7
-//! console = "off"
+//! console = "auto"
 //!
 //! [[faults]]
 //! operation = "ListUsers"
@@ -47,7 +47,7 @@ pub struct FileConfig {
     /// `text` or `json`.
     pub log_format: Option<String>,
     pub shutdown_timeout_secs: Option<u64>,
-    /// The web console: `on` or `off`.
+    /// The web console: `auto` (on when listening on loopback), `on` or `off`.
     pub console: Option<String>,
     #[serde(default)]
     pub faults: Vec<FaultRule>,

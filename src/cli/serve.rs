@@ -12,7 +12,7 @@ use super::{AnyError, LogFormat, StoreArgs, check_aws_account_id};
 use crate::demo;
 use crate::server::faults::FaultRule;
 use crate::server::throttle::Rate;
-use crate::server::{Server, ServerOptions};
+use crate::server::{ConsoleMode, Server, ServerOptions};
 use crate::store::AccessKey;
 
 #[derive(Args)]
@@ -69,9 +69,10 @@ pub struct ServeArgs {
     /// How long shutdown (SIGTERM, Ctrl-C) waits for in-flight requests.
     #[arg(long, env = "BELFRY_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     shutdown_timeout_secs: u64,
-    /// The web console under /console/ (sign in with an access key): `on` or `off`.
-    #[arg(long, env = "BELFRY_CONSOLE", value_enum, default_value_t = Switch::On)]
-    console: Switch,
+    /// The web console under /console/ (sign in with an access key): `auto` (on when the
+    /// listen address is loopback, off otherwise), `on` or `off`.
+    #[arg(long, env = "BELFRY_CONSOLE", default_value = "auto")]
+    console: ConsoleMode,
     /// Fault rules from the config file (there is no flag for them).
     #[arg(skip)]
     faults: Vec<FaultRule>,
@@ -86,13 +87,6 @@ fn overlay<T>(field: &mut T, matches: &ArgMatches, id: &str, from_file: Option<T
     if let (false, Some(value)) = (explicit, from_file) {
         *field = value;
     }
-}
-
-/// An option that is `on` or `off`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Switch {
-    On,
-    Off,
 }
 
 impl ServeArgs {
@@ -172,8 +166,8 @@ impl ServeArgs {
         let console = match file.console.as_deref() {
             None => None,
             Some(text) => Some(
-                Switch::from_str(text, true)
-                    .map_err(|_| format!("config file: console must be on or off, not {text:?}"))?,
+                text.parse::<ConsoleMode>()
+                    .map_err(|e| format!("config file: {e}"))?,
             ),
         };
         overlay(&mut self.console, matches, "console", console);
@@ -222,7 +216,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         faults: args.faults.clone(),
         fault_seed: args.fault_seed,
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout_secs),
-        console: args.console == Switch::On,
+        console: args.console,
     };
     let store = args
         .store
@@ -231,7 +225,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), AnyError> {
         .with_order_processing(Duration::from_millis(args.phone_order_processing_ms));
     let server = Server::bind_with(&args.listen, store, options).await?;
     let endpoint = format!("http://{}", server.local_addr());
-    if args.console == Switch::On {
+    if server.serves_console() {
         tracing::info!("web console at {endpoint}/console/ (sign in with an access key)");
     }
     let mut out = std::io::stdout().lock();

@@ -244,6 +244,7 @@ pub async fn import(args: ImportArgs) -> Result<(), AnyError> {
         account_id: args.account_id.clone(),
         strict: args.strict,
         batch: args.batch_size,
+        api_fields_only: false,
     };
     let result = crate::transfer::import(&store, input, format, &options, |records| {
         if let Some(bar) = &bar {

@@ -2,13 +2,15 @@
 //! account (GetAccount, GetAccountSettings) with its rename (UpdateAccount) and settings
 //! (UpdateAccountSettings) forms, and the download of its users (as `belfry export` writes it).
 
+use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures_util::TryStreamExt;
 use maud::html;
 use serde_json::{Value, json};
 
-use super::layout::{csrf, notice, page, select};
-use super::{Ctx, download, html, label, redirect, store_error};
+use super::layout::{csrf, done_notice, page, select};
+use super::{Ctx, download, html, label, redirect};
 use crate::error::ApiError;
 use crate::transfer::{self, Format};
 
@@ -21,14 +23,12 @@ pub fn text<'a>(value: &'a Value, member: &str) -> &'a str {
 }
 
 /// What a `done` query parameter (set by the redirect after a change) tells the reader.
-fn done_text(code: Option<&str>) -> Option<&'static str> {
-    match code? {
-        "created" => Some("Account created."),
-        "renamed" => Some("Account renamed."),
-        "settings" => Some("Settings saved."),
-        _ => None,
-    }
-}
+/// What the pages say after a change (`?done=CODE`).
+const DONE: &[(&str, &str)] = &[
+    ("created", "Account created."),
+    ("renamed", "Account renamed."),
+    ("settings", "Settings saved."),
+];
 
 /// `GET /console/accounts[?next=TOKEN]`.
 pub async fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
@@ -42,7 +42,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let accounts = reply["Accounts"].as_array().cloned().unwrap_or_default();
     let next = reply["NextToken"].as_str();
     let body = html! {
-        (notice(done_text(ctx.query.get("done"))))
+        (done_notice(ctx, DONE))
         @if accounts.is_empty() {
             p { "No accounts yet." }
         } @else {
@@ -116,7 +116,7 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
         .map(|groups| groups.iter().map(|g| text(g, "GroupName")).collect())
         .unwrap_or_default();
     let body = html! {
-        (notice(done_text(ctx.query.get("done"))))
+        (done_notice(ctx, DONE))
         nav.row aria-label="Account" {
             a href={ (here) "/users" } { "Users of this account" }
             a href={ (here) "/rooms" } { "Rooms" }
@@ -157,7 +157,8 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
             }
             h2 { "Import users" }
             p { "A file as " code { "belfry export" } " writes it (JSON Lines or CSV): users are added, or updated by email." }
-            form.row method="post" enctype="multipart/form-data" action={ (here) "/import?csrf=" (ctx.csrf) } {
+            form.row method="post" enctype="multipart/form-data" action={ (here) "/import" } {
+                (csrf(ctx))
                 label { "File" input type="file" name="file" required accept=".jsonl,.json,.csv,text/csv,application/x-ndjson"; }
                 div.field { (select("format", "Format", &["csv", "jsonl"], Some("By file name"), None)) }
                 button type="submit" { "Import" }
@@ -211,24 +212,19 @@ pub async fn export(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
     ctx.store()
         .get_account(ctx.owner(), account_id)
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     let (format, content_type, extension) = match ctx.query.get("format") {
         Some("csv") => (Format::Csv, "text/csv; charset=utf-8", "csv"),
         _ => (Format::JsonLines, "application/x-ndjson", "jsonl"),
     };
-    let mut out = Vec::new();
-    transfer::export(ctx.store(), account_id, format, &mut out)
-        .await
-        .map_err(|e| match e {
-            transfer::ExportError::Store(e) => store_error(e),
-            transfer::ExportError::Io(e) => {
-                tracing::error!(error = %e, "console export failed");
-                ApiError::internal()
-            }
-        })?;
+    // Streamed a page at a time, as `belfry export` writes a file: memory stays the same
+    // however large the account. (A store error after the first page cuts the download short.)
+    let pages = transfer::export_pages(ctx.store().clone(), account_id.to_string(), format)
+        .map_ok(|(bytes, _)| bytes)
+        .inspect_err(|e| tracing::error!(error = %e, "console export failed"));
     Ok(download(
         content_type,
         &format!("users-{account_id}.{extension}"),
-        out,
+        Body::from_stream(pages),
     ))
 }

@@ -3,7 +3,8 @@
 //!
 //! The upload (a `multipart/form-data` form, at most [`MAX_UPLOAD_BYTES`]) starts a job on a
 //! task of its own and the browser goes to the job's page, which shows a `<progress>` bar and
-//! reloads itself every second (a `Refresh` header, no JavaScript) until the job is done, then
+//! reloads itself every [`REFRESH_SECS`] seconds (a `Refresh` header, no JavaScript; and a
+//! "Check progress now" link) until the job is done, then
 //! shows what the import created, updated and refused, line by line.
 //!
 //! Jobs live in the memory of the server that runs them (the most recent [`MAX_JOBS`]): behind
@@ -19,13 +20,16 @@ use axum::response::Response;
 use maud::html;
 
 use super::layout::page;
-use super::{Ctx, html, label, redirect, store_error};
+use super::{Ctx, html, label, redirect};
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::transfer::{self, Format, ImportOptions, ImportSummary};
 
 /// The largest file the import form takes (larger files: `belfry import`).
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+/// How often the progress page reloads itself: seldom enough that a screen reader can read
+/// it between reloads (the page also has a link to check at once).
+const REFRESH_SECS: u64 = 5;
 /// How many jobs are remembered.
 const MAX_JOBS: usize = 100;
 
@@ -33,6 +37,8 @@ const MAX_JOBS: usize = 100;
 struct Job {
     id: String,
     owner: String,
+    /// The access key that started it: one job at a time per key.
+    access_key_id: String,
     account_id: String,
     file_name: String,
     /// Records in the file (its non-empty lines, less a CSV header).
@@ -49,12 +55,30 @@ pub struct Imports {
 }
 
 impl Imports {
-    fn add(&self, job: Arc<Job>) {
+    /// Adds a job, unless its key has one running: then that job.
+    fn add(&self, job: Arc<Job>) -> Result<(), Arc<Job>> {
         let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(running) = jobs.iter().find(|j| {
+            j.access_key_id == job.access_key_id
+                && j.outcome
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_none()
+        }) {
+            return Err(running.clone());
+        }
         if jobs.len() >= MAX_JOBS {
-            jobs.pop_front();
+            // The oldest finished job goes (a running one is only forgotten when all run).
+            let finished = jobs.iter().position(|j| {
+                j.outcome
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_some()
+            });
+            jobs.remove(finished.unwrap_or(0));
         }
         jobs.push_back(job);
+        Ok(())
     }
 
     fn find(&self, id: &str, owner: &str) -> Option<Arc<Job>> {
@@ -65,15 +89,17 @@ impl Imports {
     }
 }
 
-/// What the import form sends (`multipart/form-data`): the file, its name, and the format
-/// chosen (`csv`, `jsonl`, or none: by the file name).
-struct Upload {
-    file_name: String,
-    bytes: Vec<u8>,
+/// What the import form sends (`multipart/form-data`): its CSRF token, the file, its name,
+/// and the format chosen (`csv`, `jsonl`, or none: by the file name).
+pub struct Upload {
+    pub csrf: Option<String>,
+    file: Option<(String, Vec<u8>)>,
     format: Option<String>,
 }
 
-async fn read_upload(content_type: &str, body: &[u8]) -> Result<Upload, ApiError> {
+/// Reads a `multipart/form-data` body (the router checks its `csrf` field before
+/// [`start`] takes the rest).
+pub async fn read_upload(content_type: &str, body: &[u8]) -> Result<Upload, ApiError> {
     let bad = |what: &str| ApiError::bad_request(format!("The upload could not be read: {what}"));
     let boundary = multer::parse_boundary(content_type).map_err(|e| bad(&e.to_string()))?;
     let body = axum::body::Bytes::copy_from_slice(body);
@@ -81,6 +107,7 @@ async fn read_upload(content_type: &str, body: &[u8]) -> Result<Upload, ApiError
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut file = None;
     let mut format = None;
+    let mut csrf = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -95,34 +122,36 @@ async fn read_upload(content_type: &str, body: &[u8]) -> Result<Upload, ApiError
             Some("format") => {
                 format = Some(field.text().await.map_err(|e| bad(&e.to_string()))?);
             }
+            Some("csrf") => {
+                csrf = Some(field.text().await.map_err(|e| bad(&e.to_string()))?);
+            }
             _ => {}
         }
     }
-    let (file_name, bytes) = file.ok_or_else(|| bad("no file was chosen"))?;
-    Ok(Upload {
-        file_name,
-        bytes,
-        format,
-    })
+    Ok(Upload { csrf, file, format })
 }
 
-/// `POST /console/accounts/{id}/import` (multipart: `file`, `format`): starts the job.
+/// `POST /console/accounts/{id}/import` (multipart: `csrf`, `file`, `format`): starts the job.
 pub async fn start(
     ctx: &Ctx<'_>,
     account_id: &str,
-    content_type: &str,
-    body: &[u8],
+    upload: Option<Upload>,
 ) -> Result<Response, ApiError> {
     // Only into the caller's own account: the import itself writes by account id alone.
     ctx.store()
         .get_account(ctx.owner(), account_id)
         .await
-        .map_err(store_error)?;
-    let Upload {
-        file_name,
-        bytes,
+        .map_err(ApiError::from)?;
+    let Some(Upload {
+        file: Some((file_name, bytes)),
         format,
-    } = read_upload(content_type, body).await?;
+        ..
+    }) = upload
+    else {
+        return Err(ApiError::bad_request(
+            "The upload could not be read: no file was chosen",
+        ));
+    };
     let format = match format.as_deref() {
         Some("csv") => Format::Csv,
         Some("jsonl") => Format::JsonLines,
@@ -140,13 +169,24 @@ pub async fn start(
     let job = Arc::new(Job {
         id: super::session::random_token(),
         owner: ctx.owner().to_string(),
+        access_key_id: ctx.principal.access_key_id.clone(),
         account_id: account_id.to_string(),
         file_name,
         total,
         done: AtomicU64::new(0),
         outcome: Mutex::new(None),
     });
-    ctx.console.imports.add(job.clone());
+    if let Err(running) = ctx.console.imports.add(job.clone()) {
+        return Err(ApiError::conflict(format!(
+            "An import started with this access key is still running (the file {}, into the \
+             account {}): wait until it is done (its page is /console/accounts/{}/imports/{}), \
+             then import again.",
+            running.file_name,
+            running.account_id,
+            label(&running.account_id),
+            label(&running.id)
+        )));
+    }
     tokio::spawn(run(ctx.store().clone(), job.clone(), bytes, format));
     Ok(redirect(&format!(
         "/console/accounts/{}/imports/{}",
@@ -162,6 +202,8 @@ async fn run(store: Store, job: Arc<Job>, bytes: Vec<u8>, format: Format) {
         strict: false,
         // Small batches, so that the progress bar moves on files of a few thousand lines.
         batch: 1000,
+        // A console user acts as their key: only what the API lets them set.
+        api_fields_only: true,
     };
     let progress = |done| job.done.store(done, Ordering::Relaxed);
     let outcome = transfer::import(
@@ -199,7 +241,10 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, job_id: &str) -> Result<Respo
             None => {
                 label for="progress" { "Imported " (done) " of " (job.total) }
                 progress id="progress" max=(job.total.max(1)) value=(done) { (done) " of " (job.total) }
-                p { "This page reloads itself until the import is done." }
+                p {
+                    "This page reloads itself every " (REFRESH_SECS) " seconds until the import is done. "
+                    a href={ "/console/accounts/" (label(account_id)) "/imports/" (label(&job.id)) } { "Check progress now" }
+                }
             }
             Some(Err(error)) => {
                 p.error role="alert" { "The import stopped: " (error) }
@@ -231,7 +276,7 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, job_id: &str) -> Result<Respo
     if outcome.is_none() {
         response
             .headers_mut()
-            .insert("refresh", HeaderValue::from_static("1"));
+            .insert("refresh", HeaderValue::from(REFRESH_SECS));
     }
     Ok(response)
 }

@@ -57,6 +57,18 @@ pub fn csrf(ctx: &Ctx<'_>) -> Markup {
 }
 
 /// A line telling what the last action did.
+/// The notice of a page reached after a change (`?done=CODE`): the text `messages` give for
+/// the code, if any.
+pub fn done_notice(ctx: &Ctx<'_>, messages: &[(&str, &str)]) -> Markup {
+    let code = ctx.query.get("done");
+    notice(
+        messages
+            .iter()
+            .find(|(c, _)| Some(*c) == code)
+            .map(|(_, text)| *text),
+    )
+}
+
 pub fn notice(text: Option<&str>) -> Markup {
     html! {
         @if let Some(text) = text {

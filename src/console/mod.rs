@@ -40,9 +40,28 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use crate::api::{self, Call, Query};
 use crate::auth::{KeyRing, Principal};
 use crate::error::ApiError;
-use crate::store::{AccessKey, Store, StoreError};
+use crate::store::Store;
 use crate::token::PageTokens;
 use session::Sessions;
+
+/// What the console borrows from the server it runs in, so that a call made from a page is
+/// the API's call in every respect but the transport: the server's one [`KeyRing`] (and its
+/// cache), its page tokens, and its gate of every request, the per-key throttle and the
+/// injected faults.
+pub trait ApiHost: Send + Sync {
+    /// The keys the API authenticates with.
+    fn keys(&self) -> &KeyRing;
+    /// The signer of the API's pagination tokens.
+    fn tokens(&self) -> &PageTokens;
+    /// Admits one call of `operation` by `access_key_id`, as the API pipeline does after
+    /// authentication: the key's throttle (an `ApiError` of status 429 when it is over its
+    /// rate), then the fault rules of the operation.
+    fn admit<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        operation: &'static str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>>;
+}
 
 /// Where the console is served.
 pub const PREFIX: &str = "/console";
@@ -58,8 +77,6 @@ pub fn owns(path: &str) -> bool {
 /// The console of one server.
 pub struct Console {
     store: Store,
-    keys: KeyRing,
-    tokens: PageTokens,
     sessions: Sessions,
     imports: imports::Imports,
 }
@@ -101,6 +118,7 @@ impl Form {
 /// string and (on POST) the form.
 pub struct Ctx<'a> {
     console: &'a Console,
+    host: &'a dyn ApiHost,
     pub principal: Principal,
     pub csrf: String,
     pub query: Form,
@@ -136,8 +154,11 @@ impl Ctx<'_> {
     ) -> Result<serde_json::Value, ApiError> {
         let query = Query::parse(query)?;
         let route = api::route(method, path, &query)?;
-        // The API pipeline's own refusal of a read-only key's writes.
+        // The API pipeline's own refusal of a read-only key's writes, its throttle and faults.
         api::input::check_read_only(&self.principal, route.op)?;
+        self.host
+            .admit(&self.principal.access_key_id, route.op.name())
+            .await?;
         let body = if body.is_null() {
             Vec::new()
         } else {
@@ -145,7 +166,7 @@ impl Ctx<'_> {
         };
         let call = Call {
             store: &self.console.store,
-            tokens: &self.console.tokens,
+            tokens: self.host.tokens(),
             principal: &self.principal,
             route: &route,
             query: &query,
@@ -192,7 +213,8 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 }
 
 /// A response with the headers every console response carries: never cached (pages show a
-/// signed-in key's data), never framed, and scripts from nowhere.
+/// signed-in key's data), never framed, scripts from nowhere, and never sniffed as another
+/// type than the one it says (`nosniff`: a download is not run as a page).
 fn response(status: StatusCode, content_type: &'static str, body: Body) -> Response {
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -206,6 +228,10 @@ fn response(status: StatusCode, content_type: &'static str, body: Body) -> Respo
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
@@ -232,8 +258,8 @@ pub fn redirect(location: &str) -> Response {
 }
 
 /// A file to download.
-pub fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Response {
-    let mut response = response(StatusCode::OK, content_type, Body::from(bytes));
+pub fn download(content_type: &'static str, file_name: &str, body: Body) -> Response {
+    let mut response = response(StatusCode::OK, content_type, body);
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         response
             .headers_mut()
@@ -253,20 +279,29 @@ fn with_cookie(mut response: Response, set_cookie: &str) -> Response {
 fn error_page(ctx: Option<&Ctx<'_>>, error: &ApiError) -> Response {
     let status =
         StatusCode::from_u16(error.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        // The key's throttle: the same limit as its API calls.
+        let message = format!(
+            "Slow down: this access key is sending more requests than its rate limit allows. {}",
+            error.message
+        );
+        let mut response = html(status, layout::error(ctx, status, &message));
+        if let Some(secs) = error.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        return response;
+    }
     html(status, layout::error(ctx, status, &error.message))
 }
 
-fn store_error(e: StoreError) -> ApiError {
-    ApiError::from(e)
-}
-
 impl Console {
-    /// The console over `store`, signing in with its keys and `root_key`.
-    pub fn new(store: Store, root_key: Option<AccessKey>) -> Console {
+    /// The console over `store`; it signs in with the keys of the server it runs in (see
+    /// [`ApiHost`]).
+    pub fn new(store: Store) -> Console {
         let secret = *store.token_secret();
         Console {
-            keys: KeyRing::new(store.clone(), root_key),
-            tokens: PageTokens::new(secret),
             sessions: Sessions::new(secret),
             imports: imports::Imports::default(),
             store,
@@ -274,8 +309,26 @@ impl Console {
     }
 
     /// Answers one request under [`PREFIX`]; `body` was read within the server's limits.
+    /// Returns the response and the signed-in access key id, if any (for the request log).
     pub async fn handle(
         &self,
+        host: &dyn ApiHost,
+        method: &Method,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> (Response, Option<String>) {
+        let mut caller = None;
+        let response = self
+            .answer(host, &mut caller, method, uri, headers, body)
+            .await;
+        (response, caller)
+    }
+
+    async fn answer(
+        &self,
+        host: &dyn ApiHost,
+        caller: &mut Option<String>,
         method: &Method,
         uri: &axum::http::Uri,
         headers: &HeaderMap,
@@ -296,7 +349,8 @@ impl Console {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        // A file upload's CSRF token comes in the query string of the form's action.
+        // A file upload's form (its CSRF token among its fields) is read before the token is
+        // checked; the import takes the rest.
         let multipart = content_type.starts_with("multipart/form-data");
         let form = if *method == Method::POST && !multipart {
             Form::parse(body)
@@ -310,12 +364,12 @@ impl Console {
             ("GET", ["signin"]) => {
                 return self.sign_in_page(headers, None, StatusCode::OK, secure);
             }
-            ("POST", ["signin"]) => return self.sign_in(headers, &form, secure).await,
+            ("POST", ["signin"]) => return self.sign_in(host, headers, &form, secure).await,
             _ => {}
         }
         let session_id = session::cookie_value(cookies(headers), session::SESSION_COOKIE);
         let principal = match &session_id {
-            Some(id) => match self.session_principal(id).await {
+            Some(id) => match self.session_principal(host, id).await {
                 Ok(found) => found,
                 Err(e) => return error_page(None, &e),
             },
@@ -331,19 +385,27 @@ impl Console {
                 )
             };
         };
+        *caller = Some(principal.access_key_id.clone());
         let ctx = Ctx {
             console: self,
+            host,
             csrf: self.sessions.csrf_token(&session_id),
             principal,
             query,
             raw_query: uri.query().unwrap_or("").to_string(),
             form,
         };
+        let mut upload = None;
+        if *method == Method::POST && multipart {
+            match imports::read_upload(content_type, body).await {
+                Ok(read) => upload = Some(read),
+                Err(e) => return error_page(Some(&ctx), &e),
+            }
+        }
         if *method == Method::POST {
-            let sent = if multipart {
-                ctx.query.get("csrf")
-            } else {
-                ctx.form.get("csrf")
+            let sent = match &upload {
+                Some(upload) => upload.csrf.as_deref(),
+                None => ctx.form.get("csrf"),
             };
             if !self.sessions.check_csrf(&session_id, sent) {
                 let message = "The form's CSRF token is missing or not this session's: reload the page and try again.";
@@ -373,9 +435,7 @@ impl Console {
             ("GET", ["accounts", id]) => accounts::show(&ctx, id).await,
             ("POST", ["accounts", id]) => accounts::change(&ctx, id).await,
             ("GET", ["accounts", id, "export"]) => accounts::export(&ctx, id).await,
-            ("POST", ["accounts", id, "import"]) => {
-                imports::start(&ctx, id, content_type, body).await
-            }
+            ("POST", ["accounts", id, "import"]) => imports::start(&ctx, id, upload).await,
             ("GET", ["accounts", id, "imports", job]) => imports::show(&ctx, id, job).await,
             ("GET", ["accounts", id, "users"]) => users::table(&ctx, id).await,
             ("GET", ["accounts", id, "rooms"]) => rooms::rooms(&ctx, id).await,
@@ -395,10 +455,12 @@ impl Console {
         result.unwrap_or_else(|e| error_page(Some(&ctx), &e))
     }
 
-    /// How large a request's body may be: an import's upload, from a signed-in browser, up to
+    /// How large a request's body may be: an import's upload, from a browser signed in with a
+    /// writable key, up to
     /// [`imports::MAX_UPLOAD_BYTES`]; anything else the API's limit (`None`).
     pub async fn body_limit(
         &self,
+        host: &dyn ApiHost,
         method: &Method,
         path: &str,
         headers: &HeaderMap,
@@ -407,26 +469,31 @@ impl Console {
             return None;
         }
         let session_id = session::cookie_value(cookies(headers), session::SESSION_COOKIE)?;
-        match self.session_principal(&session_id).await {
-            Ok(Some(_)) => Some(imports::MAX_UPLOAD_BYTES),
+        // A read-only key cannot import: it gets the normal limit, not the upload's.
+        match self.session_principal(host, &session_id).await {
+            Ok(Some(principal)) if !principal.read_only => Some(imports::MAX_UPLOAD_BYTES),
             _ => None,
         }
     }
 
     /// The principal of a live session.
-    async fn session_principal(&self, session_id: &str) -> Result<Option<Principal>, ApiError> {
+    async fn session_principal(
+        &self,
+        host: &dyn ApiHost,
+        session_id: &str,
+    ) -> Result<Option<Principal>, ApiError> {
         let Some(access_key_id) = self
             .store
             .console_session(session_id)
             .await
-            .map_err(store_error)?
+            .map_err(ApiError::from)?
         else {
             return Ok(None);
         };
-        self.keys
+        host.keys()
             .principal(&access_key_id)
             .await
-            .map_err(store_error)
+            .map_err(ApiError::from)
     }
 
     /// The sign-in form, with its token in a cookie: the browser's token when it has one (a
@@ -445,7 +512,13 @@ impl Console {
     }
 
     /// Checks a sign-in form; on success opens a session and goes to the accounts.
-    async fn sign_in(&self, headers: &HeaderMap, form: &Form, secure: bool) -> Response {
+    async fn sign_in(
+        &self,
+        host: &dyn ApiHost,
+        headers: &HeaderMap,
+        form: &Form,
+        secure: bool,
+    ) -> Response {
         let expected = session::cookie_value(cookies(headers), session::SIGN_IN_COOKIE);
         let sent = form.get("form_token");
         if !matches!((&expected, sent), (Some(e), Some(s)) if session::same_token(e, s)) {
@@ -474,18 +547,11 @@ impl Console {
                 secure,
             )
         };
-        // Only a key that exists has a secret to guess, and a bucket: the buckets stay as few as
-        // the keys however many made-up ids are tried.
-        match self.keys.principal(access_key_id).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                tracing::info!(access_key_id, "console sign-in refused: no such key");
-                return refused(StatusCode::UNAUTHORIZED);
-            }
-            Err(e) => return error_page(None, &store_error(e)),
-        }
+        // Every id tried has a bucket, a real one and a made-up one alike: the replies do not
+        // tell them apart. The typed id is logged as a hash only.
+        let id_hash = session::id_hash(access_key_id);
         if let Err(wait) = self.sessions.admit_sign_in(access_key_id).await {
-            tracing::warn!(access_key_id, "console sign-in throttled");
+            tracing::warn!(%id_hash, "console sign-in throttled");
             let message = format!(
                 "Too many sign-in attempts for this access key: try again in {} s.",
                 wait.as_secs().max(1)
@@ -497,14 +563,20 @@ impl Console {
                 secure,
             );
         }
-        let principal = match self.keys.sign_in(access_key_id, secret).await {
+        let principal = match host.keys().sign_in(access_key_id, secret).await {
             Ok(Some(principal)) => principal,
             Ok(None) => {
-                tracing::info!(access_key_id, "console sign-in refused: wrong secret");
+                tracing::info!(%id_hash, "console sign-in refused: no such key or wrong secret");
                 return refused(StatusCode::UNAUTHORIZED);
             }
-            Err(e) => return error_page(None, &store_error(e)),
+            Err(e) => return error_page(None, &ApiError::from(e)),
         };
+        // A browser signing in again leaves its previous session behind: end it.
+        if let Some(previous) = session::cookie_value(cookies(headers), session::SESSION_COOKIE)
+            && let Err(e) = self.store.close_console_session(&previous).await
+        {
+            return error_page(None, &ApiError::from(e));
+        }
         let session_id = session::random_token();
         let expires_ms = crate::time::now_millis() + session::SESSION_LIFETIME.as_millis() as i64;
         if let Err(e) = self
@@ -512,7 +584,7 @@ impl Console {
             .open_console_session(&session_id, &principal.access_key_id, expires_ms)
             .await
         {
-            return error_page(None, &store_error(e));
+            return error_page(None, &ApiError::from(e));
         }
         tracing::info!(access_key_id = %principal.access_key_id, "console sign-in");
         let response = with_cookie(
@@ -528,7 +600,7 @@ impl Console {
     /// Ends the session and goes back to the sign-in form.
     async fn sign_out(&self, session_id: &str, secure: bool) -> Response {
         if let Err(e) = self.store.close_console_session(session_id).await {
-            return error_page(None, &store_error(e));
+            return error_page(None, &ApiError::from(e));
         }
         with_cookie(
             redirect("/console/signin"),

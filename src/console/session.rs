@@ -2,9 +2,11 @@
 //!
 //! * **Sign-in** takes an access key id and its secret access key, the same keys the API is
 //!   signed with ([`KeyRing::sign_in`] compares the secret in constant time). Attempts on a
-//!   key that exists are throttled per access key id with the API's GCRA ([`Throttle`]), so
-//!   guessing one key's secret is as slow as [`SIGN_IN_RATE`] allows (an unknown id has no
-//!   secret to guess, and gets no bucket: the buckets stay as few as the keys). The sign-in form itself carries a
+//!   access key id tried are throttled per id with the API's GCRA ([`Throttle`]), so guessing
+//!   one key's secret is as slow as [`SIGN_IN_RATE`] allows. A made-up id gets a bucket too
+//!   (in a map of at most [`SIGN_IN_BUCKETS`]), so that the replies do not tell a real id from
+//!   a made-up one; the typed id is logged only as a short hash ([`id_hash`]). Signing in
+//!   again from a browser ends its previous session. The sign-in form itself carries a
 //!   token that must match a short-lived cookie set with the form (a double submit), so
 //!   another site cannot sign a browser in to a key of its choosing.
 //! * **The session** is a random id in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
@@ -47,6 +49,8 @@ pub const SIGN_IN_RATE: Rate = Rate {
     per: Duration::from_secs(60),
 };
 const SIGN_IN_BURST: u32 = 10;
+/// How many ids tried the sign-in throttle remembers at once.
+pub const SIGN_IN_BUCKETS: usize = 10_000;
 
 /// A fresh random token: 32 bytes, base64url.
 pub fn random_token() -> String {
@@ -71,7 +75,12 @@ impl Sessions {
     pub fn new(secret: [u8; 32]) -> Sessions {
         Sessions {
             secret,
-            sign_ins: Throttle::new(SIGN_IN_RATE, SIGN_IN_BURST, Duration::ZERO),
+            sign_ins: Throttle::bounded(
+                SIGN_IN_RATE,
+                SIGN_IN_BURST,
+                Duration::ZERO,
+                SIGN_IN_BUCKETS,
+            ),
         }
     }
 
@@ -88,13 +97,23 @@ impl Sessions {
         token.is_some_and(|token| same_token(&self.csrf_token(session_id), token))
     }
 
-    /// Takes a sign-in attempt for `access_key_id`: `Err` with the wait when over the rate.
+    /// Takes a sign-in attempt for `access_key_id` (whether or not such a key exists): `Err`
+    /// with the wait when over the rate. The bucket is the id's [`id_hash`], so a long made-up
+    /// id costs no more memory than a real one.
     pub async fn admit_sign_in(&self, access_key_id: &str) -> Result<(), Duration> {
-        match self.sign_ins.admit(access_key_id).await {
+        match self.sign_ins.admit(&id_hash(access_key_id)).await {
             Admission::Now | Admission::AfterWait(_) => Ok(()),
             Admission::Refused(wait) => Err(wait),
         }
     }
+}
+
+/// A short hash of an access key id as typed into the sign-in form, for the log and the
+/// throttle: what someone typed may be a secret pasted into the wrong field.
+pub fn id_hash(access_key_id: &str) -> String {
+    use sha2::Digest;
+    let digest = Sha256::digest(access_key_id.as_bytes());
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The value of the cookie `name` in a request's `Cookie` headers.

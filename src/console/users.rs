@@ -13,8 +13,8 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::accounts::text;
-use super::layout::{csrf, notice, page, select};
-use super::{Ctx, html, label, redirect, store_error};
+use super::layout::{csrf, done_notice, page, select};
+use super::{Ctx, html, label, redirect};
 use crate::error::ApiError;
 use crate::model::{License, RegistrationStatus, UserType};
 use crate::store::{TablePosition, UserTableFilter};
@@ -84,9 +84,10 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
     let mut page_of_users = store
         .user_table_page(ctx.owner(), account_id, &filter, &position, PAGE_SIZE)
         .await
-        .map_err(store_error)?;
-    if page_of_users.rows.is_empty() && matches!(position, TablePosition::Before(_)) {
-        // Nothing is left before that page (users went meanwhile): the first page instead.
+        .map_err(ApiError::from)?;
+    if page_of_users.rows.is_empty() && !matches!(position, TablePosition::First) {
+        // Nothing is left before (or after) that page (users went meanwhile, or the link was
+        // made up): the first page instead.
         page_of_users = store
             .user_table_page(
                 ctx.owner(),
@@ -96,7 +97,7 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
                 PAGE_SIZE,
             )
             .await
-            .map_err(store_error)?;
+            .map_err(ApiError::from)?;
     }
     // Counting reads the account's whole status index (~120 ms at a million users on SQLite,
     // against a few ms for a page: see bench/console_users.py), so it is asked for by a link.
@@ -105,14 +106,14 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
             store
                 .user_counts(ctx.owner(), account_id)
                 .await
-                .map_err(store_error)?,
+                .map_err(ApiError::from)?,
         ),
         None => None,
     };
     let account = store
         .get_account(ctx.owner(), account_id)
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     let base = format!("/console/accounts/{}/users", label(account_id));
     let here = format!("{base}?{}", ctx.query_string());
     let writable = !ctx.principal.read_only;
@@ -130,18 +131,18 @@ pub async fn table(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError
                     th.wide scope="col" { "Phone number" }
                 } }
                 tbody {
-                    @for row in &page_of_users.rows {
+                    @for user in page_of_users.rows.iter().map(|row| &row.user) {
                         tr {
                             @if writable {
-                                td { input type="checkbox" name="user" value=(row.user_id) aria-label={ "Select " (row.primary_email) }; }
+                                td { input type="checkbox" name="user" value=(user.user_id) aria-label={ "Select " (user.primary_email) }; }
                             }
-                            td { a href={ (base) "/" (label(&row.user_id)) } { (row.primary_email) } }
-                            td.wide { (row.display_name.as_deref().unwrap_or("")) }
-                            td { (row.user_type) }
-                            td { (row.license_type) }
-                            td { (row.registration_status)
-                                @if let Some(invite) = &row.invitation_status { " (invite " (invite) ")" } }
-                            td.wide { (row.primary_provisioned_number.as_deref().unwrap_or("")) }
+                            td { a href={ (base) "/" (label(&user.user_id)) } { (user.primary_email) } }
+                            td.wide { (user.display_name.as_deref().unwrap_or("")) }
+                            td { (user.user_type.as_str()) }
+                            td { (user.license_type.as_str()) }
+                            td { (user.registration_status.as_str())
+                                @if let Some(invite) = user.invitation_status { " (invite " (invite.as_str()) ")" } }
+                            td.wide { (user.primary_provisioned_number.as_deref().unwrap_or("")) }
                         }
                     }
                 }
@@ -230,6 +231,21 @@ fn user_errors(errors: &[Value]) -> Markup {
     }
 }
 
+/// The `UserErrors` of one batch call's reply; when the whole call failed (a throttle, a
+/// fault, a store error), that error once for each user of the batch, so that the page tells
+/// which users the batches before and after it did change.
+fn user_errors_of(reply: Result<Value, ApiError>, users: &[&str]) -> Vec<Value> {
+    match reply {
+        Ok(reply) => reply["UserErrors"].as_array().cloned().unwrap_or_default(),
+        Err(e) => users
+            .iter()
+            .map(
+                |id| json!({ "UserId": id, "ErrorCode": e.kind.code(), "ErrorMessage": e.message }),
+            )
+            .collect(),
+    }
+}
+
 /// Where to go back to after a bulk action: the table the form was on (a console path only).
 fn back(ctx: &Ctx<'_>, account_id: &str) -> String {
     let table = format!("/console/accounts/{}/users", label(account_id));
@@ -246,6 +262,11 @@ pub async fn bulk(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
     if users.is_empty() {
         return Err(ApiError::bad_request("Select at least one user."));
     }
+    // Another AWS account's account is not found as a whole (not user by user, below).
+    ctx.store()
+        .get_account(ctx.owner(), account_id)
+        .await
+        .map_err(ApiError::from)?;
     let path = format!("/accounts/{}/users", label(account_id));
     let mut errors: Vec<Value> = Vec::new();
     let done = match ctx.form.get("action") {
@@ -254,8 +275,8 @@ pub async fn bulk(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
                 let query = format!("operation={action}");
                 let reply = ctx
                     .api("POST", &path, Some(&query), json!({ "UserIdList": chunk }))
-                    .await?;
-                errors.extend(reply["UserErrors"].as_array().cloned().unwrap_or_default());
+                    .await;
+                errors.extend(user_errors_of(reply, chunk));
             }
             if action == "suspend" {
                 "Suspended"
@@ -277,8 +298,8 @@ pub async fn bulk(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiError>
                         None,
                         json!({ "UpdateUserRequestItems": items }),
                     )
-                    .await?;
-                errors.extend(reply["UserErrors"].as_array().cloned().unwrap_or_default());
+                    .await;
+                errors.extend(user_errors_of(reply, chunk));
             }
             "Changed the license of"
         }
@@ -303,9 +324,15 @@ pub async fn invite(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
     if emails.is_empty() {
         return Err(ApiError::bad_request("Paste at least one email."));
     }
+    ctx.store()
+        .get_account(ctx.owner(), account_id)
+        .await
+        .map_err(ApiError::from)?;
     let user_type = ctx.form.get("invite_type").unwrap_or("PrivateUser");
     let path = format!("/accounts/{}/users", label(account_id));
     let mut invites: Vec<Value> = Vec::new();
+    // The emails of a call that failed as a whole, with its error; the other calls go on.
+    let mut failed: Vec<(&str, ApiError)> = Vec::new();
     for chunk in emails.chunks(INVITE_BATCH) {
         let reply = ctx
             .api(
@@ -314,11 +341,27 @@ pub async fn invite(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
                 Some("operation=add"),
                 json!({ "UserEmailList": chunk, "UserType": user_type }),
             )
-            .await?;
-        invites.extend(reply["Invites"].as_array().cloned().unwrap_or_default());
+            .await;
+        match reply {
+            Ok(reply) => {
+                invites.extend(reply["Invites"].as_array().cloned().unwrap_or_default());
+            }
+            Err(e) => failed.extend(chunk.iter().map(|email| (*email, e.clone()))),
+        }
     }
     let body = html! {
         p.notice role="status" { "Invited " (invites.len()) " emails." }
+        @if !failed.is_empty() {
+            h2 { "Not invited" }
+            table id="invite-errors" {
+                thead { tr { th scope="col" { "Email" } th scope="col" { "Error code" } th scope="col" { "Message" } } }
+                tbody {
+                    @for (email, e) in &failed {
+                        tr { td { (email) } td { (e.kind.code()) } td { (e.message) } }
+                    }
+                }
+            }
+        }
         table id="invites" {
             thead { tr { th scope="col" { "Email" } th scope="col" { "Invite status" } th scope="col" { "Email status" } } }
             tbody {
@@ -336,17 +379,15 @@ pub async fn invite(ctx: &Ctx<'_>, account_id: &str) -> Result<Response, ApiErro
     Ok(html(StatusCode::OK, page(Some(ctx), "Invitations", body)))
 }
 
-fn done_text(code: Option<&str>) -> Option<&'static str> {
-    match code? {
-        "updated" => Some("User updated."),
-        "pin" => Some("Personal PIN reset."),
-        "logout" => Some("User logged out."),
-        "settings" => Some("Settings saved."),
-        "associated" => Some("Phone number associated."),
-        "disassociated" => Some("Phone number disassociated."),
-        _ => None,
-    }
-}
+/// What the user page says after a change (`?done=CODE`).
+const DONE: &[(&str, &str)] = &[
+    ("updated", "User updated."),
+    ("pin", "Personal PIN reset."),
+    ("logout", "User logged out."),
+    ("settings", "Settings saved."),
+    ("associated", "Phone number associated."),
+    ("disassociated", "Phone number disassociated."),
+];
 
 /// `GET /console/accounts/{id}/users/{userId}`: GetUser and GetUserSettings.
 pub async fn show(ctx: &Ctx<'_>, account_id: &str, user_id: &str) -> Result<Response, ApiError> {
@@ -362,7 +403,7 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, user_id: &str) -> Result<Resp
         |name: &'static str| html! { (csrf(ctx)) input type="hidden" name="action" value=(name); };
     let field = |member: &str| text(&user, member).to_string();
     let body = html! {
-        (notice(done_text(ctx.query.get("done"))))
+        (done_notice(ctx, DONE))
         p { a href={ "/console/accounts/" (label(account_id)) "/users" } { "All users of the account" } }
         dl {
             dt { "User id" } dd { code { (field("UserId")) } }
@@ -375,7 +416,10 @@ pub async fn show(ctx: &Ctx<'_>, account_id: &str, user_id: &str) -> Result<Resp
             dt { "Registered" } dd { (field("RegisteredOn")) }
             dt { "Invited" } dd { (field("InvitedOn")) }
             dt { "Phone number" } dd { (field("PrimaryProvisionedNumber")) }
-            dt { "Personal PIN" } dd { (field("PersonalPIN")) }
+            dt { "Personal PIN" } dd {
+                // Not in plain view: someone may be looking over the shoulder.
+                details { summary { "Show PIN" } code { (field("PersonalPIN")) } }
+            }
             dt { "Inbound calling" } dd { (if on("InboundCalling") { "on" } else { "off" }) }
             dt { "Outbound calling" } dd { (if on("OutboundCalling") { "on" } else { "off" }) }
             dt { "SMS" } dd { (if on("SMS") { "on" } else { "off" }) }

@@ -126,7 +126,42 @@ pub struct ServerOptions {
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
     /// Whether the web console is served under `/console/`.
-    pub console: bool,
+    pub console: ConsoleMode,
+}
+
+/// When the web console is served: `auto` (the default) serves it when the server listens on
+/// a loopback address only, where just this machine's users reach it; `on` everywhere
+/// (behind TLS, please); `off` never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConsoleMode {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl ConsoleMode {
+    /// Whether a server listening on `addr` serves the console.
+    pub fn serves_on(self, addr: SocketAddr) -> bool {
+        match self {
+            ConsoleMode::Auto => addr.ip().is_loopback(),
+            ConsoleMode::On => true,
+            ConsoleMode::Off => false,
+        }
+    }
+}
+
+impl std::str::FromStr for ConsoleMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(ConsoleMode::Auto),
+            "on" => Ok(ConsoleMode::On),
+            "off" => Ok(ConsoleMode::Off),
+            _ => Err(format!("console must be auto, on or off, not {text:?}")),
+        }
+    }
 }
 
 impl Default for ServerOptions {
@@ -140,7 +175,7 @@ impl Default for ServerOptions {
             faults: Vec::new(),
             fault_seed: 0,
             shutdown_timeout: Duration::from_secs(30),
-            console: true,
+            console: ConsoleMode::Auto,
         }
     }
 }
@@ -208,7 +243,8 @@ impl Server {
         let listener = TcpListener::bind(listen).await?;
         let console = options
             .console
-            .then(|| Console::new(store.clone(), options.root_key.clone()));
+            .serves_on(listener.local_addr()?)
+            .then(|| Console::new(store.clone()));
         let app = Arc::new(App {
             console,
             keys: KeyRing::new(store.clone(), options.root_key),
@@ -249,6 +285,11 @@ impl Server {
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Whether the web console is served (see [`ConsoleMode`]).
+    pub fn serves_console(&self) -> bool {
+        self.app.console.is_some()
     }
 
     /// The store the server serves.
@@ -385,7 +426,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         return scim_response(response, &request_id);
     }
     if let Some(console) = app.console.as_ref().filter(|_| console::owns(&path)) {
-        let response = serve_console(&app, console, request, &request_id).await;
+        let (response, access_key_id) = serve_console(&app, console, request, &request_id).await;
         tracing::info!(
             target: "belfry::request",
             %method,
@@ -394,6 +435,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             status = response.status().as_u16(),
             latency_us = started.elapsed().as_micros() as u64,
             request_id = %request_id,
+            access_key_id = access_key_id.as_deref().unwrap_or("-"),
         );
         return response;
     }
@@ -437,22 +479,45 @@ async fn serve_console(
     console: &Console,
     request: Request,
     request_id: &str,
-) -> Response {
+) -> (Response, Option<String>) {
     let (parts, body) = request.into_parts();
     if let Err(e) = check_headers(&parts.headers) {
-        return respond(Err(e), request_id);
+        return (respond(Err(e), request_id), None);
     }
     let limit = console
-        .body_limit(&parts.method, parts.uri.path(), &parts.headers)
+        .body_limit(app, &parts.method, parts.uri.path(), &parts.headers)
         .await
         .unwrap_or(MAX_BODY_BYTES);
     match read_body_up_to(&parts.headers, body, app.body_read_timeout, limit).await {
         Ok(body) => {
             console
-                .handle(&parts.method, &parts.uri, &parts.headers, &body)
+                .handle(app, &parts.method, &parts.uri, &parts.headers, &body)
                 .await
         }
-        Err(e) => respond(Err(e), request_id),
+        Err(e) => (respond(Err(e), request_id), None),
+    }
+}
+
+/// The console's calls of the API go through the same keys, page tokens, throttle and faults
+/// as a request of an AWS client.
+impl console::ApiHost for App {
+    fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    fn tokens(&self) -> &PageTokens {
+        &self.tokens
+    }
+
+    fn admit<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        operation: &'static str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            throttle(self, access_key_id).await?;
+            inject_faults(self, operation).await
+        })
     }
 }
 
@@ -611,4 +676,23 @@ async fn serve(app: &App, request: Request, log: &mut RequestLog) -> Result<Repl
         body: &body,
     };
     api::dispatch(&call).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConsoleMode;
+
+    #[test]
+    fn the_console_is_on_by_default_on_loopback_only() {
+        let loopback = "127.0.0.1:8575".parse().unwrap();
+        let loopback6 = "[::1]:8575".parse().unwrap();
+        let everywhere = "0.0.0.0:8575".parse().unwrap();
+        assert!(ConsoleMode::Auto.serves_on(loopback));
+        assert!(ConsoleMode::Auto.serves_on(loopback6));
+        assert!(!ConsoleMode::Auto.serves_on(everywhere));
+        assert!(ConsoleMode::On.serves_on(everywhere));
+        assert!(!ConsoleMode::Off.serves_on(loopback));
+        assert_eq!("AUTO".parse::<ConsoleMode>(), Ok(ConsoleMode::Auto));
+        assert!("maybe".parse::<ConsoleMode>().is_err());
+    }
 }

@@ -57,6 +57,8 @@ pub struct Throttle {
     /// How far the TAT may run ahead of now with a token still free: `burst - 1` intervals.
     tolerance: Duration,
     max_wait: Duration,
+    /// How many buckets may be kept at once (see [`Throttle::bounded`]).
+    max_keys: usize,
 }
 
 /// What the limiter decided for one request.
@@ -80,6 +82,19 @@ impl Throttle {
             interval,
             tolerance: interval * (burst.max(1) - 1),
             max_wait,
+            max_keys: usize::MAX,
+        }
+    }
+
+    /// [`Throttle::new`] keeping at most `max_keys` buckets, for keys that anyone can make up
+    /// (the console's sign-in throttles every id tried). When a new key finds the map full,
+    /// the buckets that have filled up again (they hold nothing a fresh one would not) are
+    /// dropped; if it is still full, the new key is refused as if over its rate, so a flood
+    /// of made-up keys slows every newcomer down rather than growing the map.
+    pub fn bounded(rate: Rate, burst: u32, max_wait: Duration, max_keys: usize) -> Throttle {
+        Throttle {
+            max_keys: max_keys.max(1),
+            ..Throttle::new(rate, burst, max_wait)
         }
     }
 
@@ -100,6 +115,13 @@ impl Throttle {
     /// beyond `max_wait`, in which case nothing is taken.
     fn reserve(&self, access_key_id: &str, now: Instant) -> Result<Duration, Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if !buckets.contains_key(access_key_id) && buckets.len() >= self.max_keys {
+            let tolerance = self.tolerance;
+            buckets.retain(|_, tat| tat.saturating_duration_since(now) > tolerance);
+            if buckets.len() >= self.max_keys {
+                return Err(self.interval);
+            }
+        }
         let tat = match buckets.get_mut(access_key_id) {
             Some(tat) => tat,
             None => buckets.entry(access_key_id.to_string()).or_insert(now),
@@ -168,6 +190,21 @@ mod tests {
         assert_eq!(throttle.reserve("k", later), Ok(ms(0)));
         assert_eq!(throttle.reserve("k", later), Ok(ms(0)));
         assert_eq!(throttle.reserve("k", later), Ok(ms(100)));
+    }
+
+    #[test]
+    fn a_bounded_throttle_drops_full_buckets_and_refuses_newcomers_when_full() {
+        let throttle = Throttle::bounded("1/s".parse().unwrap(), 1, Duration::ZERO, 2);
+        let t0 = Instant::now();
+        assert_eq!(throttle.reserve("a", t0), Ok(Duration::ZERO));
+        assert_eq!(throttle.reserve("b", t0), Ok(Duration::ZERO));
+        // Both buckets are empty and the map is full: a newcomer waits like an old key.
+        assert_eq!(throttle.reserve("c", t0), Err(Duration::from_secs(1)));
+        assert_eq!(throttle.reserve("a", t0), Err(Duration::from_secs(1)));
+        // A second later both are full again and dropped: room for the newcomer.
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(throttle.reserve("c", later), Ok(Duration::ZERO));
+        assert!(throttle.buckets.lock().unwrap().len() <= 2);
     }
 
     #[tokio::test]

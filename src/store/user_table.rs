@@ -9,6 +9,7 @@
 
 use sqlx::Row;
 
+use super::users::{USER_COLUMNS, User, record_from_row};
 use super::{Result, Store};
 use crate::model::{License, RegistrationStatus, UserType, email_key};
 
@@ -30,18 +31,12 @@ pub enum TablePosition {
     Before(String),
 }
 
-/// One row of the users table.
+/// One row of the users table: the user, decoded as every read of a user is
+/// (`record_from_row` in `users.rs`), and its key in the table's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub email_key: String,
-    pub user_id: String,
-    pub primary_email: String,
-    pub display_name: Option<String>,
-    pub user_type: String,
-    pub license_type: String,
-    pub registration_status: String,
-    pub invitation_status: Option<String>,
-    pub primary_provisioned_number: Option<String>,
+    pub user: User,
 }
 
 /// A page of the users table, in email order.
@@ -70,11 +65,7 @@ impl Store {
     ) -> Result<UserTablePage> {
         Self::check_owner(&self.reads, owner, account_id).await?;
         let mut binds: Vec<String> = vec![account_id.to_string()];
-        let mut sql = String::from(
-            "SELECT email_key, user_id, primary_email, display_name, user_type, license_type,
-                registration_status, invitation_status, primary_provisioned_number
-             FROM users WHERE account_id = $1",
-        );
+        let mut sql = format!("SELECT email_key, {USER_COLUMNS} FROM users WHERE account_id = $1");
         let mut condition = |sql: &mut String, text: &str, value: String| {
             binds.push(value);
             sql.push_str(&format!(" AND {text} ${}", binds.len()));
@@ -122,14 +113,7 @@ impl Store {
         for row in query.fetch_all(&self.reads).await? {
             rows.push(UserRow {
                 email_key: row.try_get("email_key")?,
-                user_id: row.try_get("user_id")?,
-                primary_email: row.try_get("primary_email")?,
-                display_name: row.try_get("display_name")?,
-                user_type: row.try_get("user_type")?,
-                license_type: row.try_get("license_type")?,
-                registration_status: row.try_get("registration_status")?,
-                invitation_status: row.try_get("invitation_status")?,
-                primary_provisioned_number: row.try_get("primary_provisioned_number")?,
+                user: record_from_row(&row)?.user,
             });
         }
         // The row past the page says that more come in the direction read.
@@ -199,11 +183,11 @@ mod tests {
                     .email_prefix
                     .as_ref()
                     .is_none_or(|p| r.email_key.starts_with(&email_key(p)))
-                    && filter.user_type.is_none_or(|t| r.user_type == t.as_str())
+                    && filter.user_type.is_none_or(|t| r.user.user_type == t)
                     && filter
                         .registration_status
-                        .is_none_or(|s| r.registration_status == s.as_str())
-                    && filter.license.is_none_or(|l| r.license_type == l.as_str())
+                        .is_none_or(|s| r.user.registration_status == s)
+                    && filter.license.is_none_or(|l| r.user.license_type == l)
             })
             .map(|r| r.email_key.as_str())
             .collect();
@@ -283,7 +267,7 @@ mod tests {
         let suspended: Vec<String> = everyone
             .iter()
             .step_by(4)
-            .map(|r| r.user_id.clone())
+            .map(|r| r.user.user_id.clone())
             .collect();
         store
             .set_suspended(OWNER, id, &suspended, true)

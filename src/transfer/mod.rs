@@ -79,6 +79,38 @@ pub struct Record {
     pub user: ImportUser,
 }
 
+impl Record {
+    /// The fields this record sets that no API call lets a caller set (CreateUser,
+    /// InviteUsers, UpdateUser and the console's forms set only the email, user type, license,
+    /// display name and Alexa for Business metadata): the UserId, the registration and
+    /// invitation state and their dates, the Personal PIN, a phone number, or an `AccountId`
+    /// other than `account_id`, the account imported into.
+    pub fn beyond_api(&self, account_id: &str) -> Vec<&'static str> {
+        let user = &self.user;
+        let fields = [
+            ("UserId", user.user_id.is_some()),
+            (
+                "AccountId",
+                self.account_id.as_deref().is_some_and(|a| a != account_id),
+            ),
+            (
+                "PrimaryProvisionedNumber",
+                user.primary_provisioned_number.is_some(),
+            ),
+            ("UserRegistrationStatus", user.registration_status.is_some()),
+            ("UserInvitationStatus", user.invitation_status.is_some()),
+            ("RegisteredOn", user.registered_on_ms.is_some()),
+            ("InvitedOn", user.invited_on_ms.is_some()),
+            ("PersonalPIN", user.personal_pin.is_some()),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
 /// Parses one JSON Lines line (`line` is its 1-based number).
 pub fn parse_json_line(line: u64, text: &str) -> Result<Record, String> {
     let raw: RawUser = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
@@ -342,6 +374,10 @@ pub struct ImportOptions {
     pub strict: bool,
     /// Records per batch (per transaction when not strict).
     pub batch: usize,
+    /// Take only the fields the Chime API lets a caller set ([`Record::beyond_api`]); a record
+    /// that sets any other is refused with its line. The console imports this way, acting for
+    /// a caller; `belfry import` acts for the operator and may set every field.
+    pub api_fields_only: bool,
 }
 
 impl Default for ImportOptions {
@@ -350,6 +386,7 @@ impl Default for ImportOptions {
             account_id: None,
             strict: false,
             batch: 20_000,
+            api_fields_only: false,
         }
     }
 }
@@ -479,6 +516,21 @@ pub async fn import<R: BufRead + Send + 'static>(
                     continue;
                 }
             };
+            if options.api_fields_only {
+                let beyond = record.beyond_api(options.account_id.as_deref().unwrap_or(""));
+                if !beyond.is_empty() {
+                    let reason = format!(
+                        "{} cannot be set here (the API does not let a caller set {})",
+                        beyond.join(", "),
+                        if beyond.len() == 1 { "it" } else { "them" }
+                    );
+                    if options.strict {
+                        return Err(ImportError::Aborted(record.user.line, reason));
+                    }
+                    summary.bad_line(record.user.line, reason);
+                    continue;
+                }
+            }
             let Some(account) = options.account_id.clone().or(record.account_id) else {
                 let reason = "AccountId is required when no --account-id is given".to_string();
                 if options.strict {
@@ -538,67 +590,94 @@ pub async fn import<R: BufRead + Send + 'static>(
 }
 
 /// Writes every user of `account_id` to `out` in ListUsers order, reading a page of users at a
-/// time, so memory stays the same however large the account. Returns how many were written.
+/// time ([`export_pages`]), so memory stays the same however large the account. Returns how
+/// many were written.
 pub async fn export(
     store: &Store,
     account_id: &str,
     format: Format,
     out: &mut impl Write,
 ) -> Result<u64, ExportError> {
-    let written = match format {
-        Format::JsonLines => {
-            each_user(store, account_id, |doc| {
-                out.write_all(doc.as_bytes())?;
-                out.write_all(b"\n")?;
-                Ok(())
-            })
-            .await?
-        }
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut *out);
-            writer.write_record(CSV_COLUMNS).map_err(csv_error)?;
-            let written = each_user(store, account_id, |doc| {
-                writer.write_record(csv_row(doc)?).map_err(csv_error)
-            })
-            .await?;
-            writer.flush()?;
-            written
-        }
-    };
+    use futures_util::TryStreamExt;
+    let pages = export_pages(store.clone(), account_id.to_string(), format);
+    let mut pages = std::pin::pin!(pages);
+    let mut written = 0;
+    while let Some((bytes, users)) = pages.try_next().await? {
+        out.write_all(&bytes)?;
+        written += users;
+    }
     out.flush()?;
     Ok(written)
 }
 
-/// Calls `write` with each user's JSON in ListUsers order; returns how many there were.
-async fn each_user(
-    store: &Store,
-    account_id: &str,
-    mut write: impl FnMut(&str) -> Result<(), ExportError>,
-) -> Result<u64, ExportError> {
-    const PAGE: usize = 1000;
-    let owner = store.account_owner(account_id).await?;
-    let mut after: Option<String> = None;
-    let mut written = 0;
-    loop {
-        let page = store
+/// The users of `account_id` in ListUsers order, in `format`: one item per page of
+/// [`EXPORT_PAGE`] users read from the store, its bytes and how many users they hold (the CSV
+/// header comes with the first page). A server streams these as a response's body, and
+/// [`export`] writes them to a file; neither holds more than a page.
+pub fn export_pages(
+    store: Store,
+    account_id: String,
+    format: Format,
+) -> impl futures_util::Stream<Item = Result<(bytes::Bytes, u64), ExportError>> + Send {
+    struct State {
+        store: Store,
+        account_id: String,
+        /// The owner, once read; `None` before the first page.
+        owner: Option<String>,
+        /// Where the next page starts; `None` with `owner` set: nothing is left.
+        after: Option<String>,
+    }
+    let state = State {
+        store,
+        account_id,
+        owner: None,
+        after: None,
+    };
+    futures_util::stream::try_unfold(state, move |mut state| async move {
+        let first = state.owner.is_none();
+        if first {
+            state.owner = Some(state.store.account_owner(&state.account_id).await?);
+        } else if state.after.is_none() {
+            return Ok(None);
+        }
+        let owner = state.owner.as_deref().unwrap_or_default();
+        let page = state
+            .store
             .read_users_page(
-                &owner,
-                account_id,
+                owner,
+                &state.account_id,
                 &UserFilter::default(),
-                after.as_deref(),
-                PAGE,
+                state.after.as_deref(),
+                EXPORT_PAGE,
             )
             .await?;
-        for doc in page.docs() {
-            write(doc)?;
+        let mut out = Vec::new();
+        match format {
+            Format::JsonLines => {
+                for doc in page.docs() {
+                    out.extend_from_slice(doc.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(&mut out);
+                if first {
+                    writer.write_record(CSV_COLUMNS).map_err(csv_error)?;
+                }
+                for doc in page.docs() {
+                    writer.write_record(csv_row(doc)?).map_err(csv_error)?;
+                }
+                writer.flush()?;
+            }
         }
-        written += page.count() as u64;
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(written),
-        }
-    }
+        let users = page.count() as u64;
+        state.after = page.next;
+        Ok(Some(((bytes::Bytes::from(out), users), state)))
+    })
 }
+
+/// Users per page of an export.
+const EXPORT_PAGE: usize = 1000;
 
 /// The CSV cells of one user, from its `User` JSON.
 fn csv_row(doc: &str) -> Result<Vec<String>, ExportError> {
@@ -664,6 +743,40 @@ impl From<std::io::Error> for ExportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn beyond_api_names_the_fields_no_api_call_sets() {
+        let account = "8d1f5435-0802-4a23-b156-51888d655a40";
+        let plain = parse_json_line(
+            1,
+            &format!(
+                r#"{{"PrimaryEmail":"a@example.com","AccountId":"{account}","DisplayName":"A","LicenseType":"Pro","UserType":"SharedDevice"}}"#
+            ),
+        )
+        .unwrap();
+        assert!(plain.beyond_api(account).is_empty());
+        assert_eq!(
+            plain.beyond_api("5cedb26c-cd5a-4d14-971b-673a5c4c8dc6"),
+            ["AccountId"]
+        );
+        let all = parse_json_line(
+            2,
+            r#"{"PrimaryEmail":"a@example.com","UserId":"af6055f1-57eb-4d76-ade5-08153319947d","PrimaryProvisionedNumber":"+12065550100","UserRegistrationStatus":"Registered","UserInvitationStatus":"Accepted","RegisteredOn":"2019-01-04T17:11:22.003Z","InvitedOn":"2019-01-03T08:00:00.000Z","PersonalPIN":"0123456789"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            all.beyond_api(account),
+            [
+                "UserId",
+                "PrimaryProvisionedNumber",
+                "UserRegistrationStatus",
+                "UserInvitationStatus",
+                "RegisteredOn",
+                "InvitedOn",
+                "PersonalPIN"
+            ]
+        );
+    }
 
     #[test]
     fn json_lines_are_checked_field_by_field() {

@@ -16,6 +16,7 @@ import re
 import shutil
 import random
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,10 @@ def go(driver, target, keys=None) -> None:
 
     `target` is a CSS selector, a function finding the element, or the element. A page that
     was still settling when the element was found makes the click fail before anything was
-    sent; then the element is found again and clicked once more."""
-    from selenium.common.exceptions import WebDriverException
+    sent (the element went stale, or something still lay over it); then the element is found
+    again and clicked once more. Any other error fails at once."""
+    from selenium.common.exceptions import (ElementClickInterceptedException,
+                                            StaleElementReferenceException, WebDriverException)
     from selenium.webdriver.support.ui import WebDriverWait
     can_find_again = isinstance(target, str) or callable(target)
     find = ((lambda: one(driver, target)) if isinstance(target, str)
@@ -129,7 +132,7 @@ def go(driver, target, keys=None) -> None:
             else:
                 element.send_keys(keys)
             break
-        except WebDriverException:
+        except (StaleElementReferenceException, ElementClickInterceptedException):
             if attempt == 2 or not can_find_again:
                 raise
     def replaced(_):
@@ -233,9 +236,15 @@ def test_sign_in_filter_a_10000_user_account_and_page_back_and_forth(
     assert table_emails(driver) == expected[:PAGE_SIZE]
     assert by_css(driver, "a[rel=prev]") == []
 
-    # The types shown are the API's: ListUsers filtered by type agrees on the first user.
-    shared = client.list_users(AccountId=account_id, UserEmail=expected[0])["Users"]
-    assert [u["UserType"] for u in shared] == ["SharedDevice"]
+    # The whole filtered result, both pages, is what ListUsers filtered by type lists (less
+    # the emails that do not contain "u-01", a filter ListUsers does not have).
+    shown = table_emails(driver)
+    go(driver, "a[rel=next]")
+    shown += table_emails(driver)
+    listed = [u["PrimaryEmail"] for u in list_all(client, AccountId=account_id,
+                                                  UserType="SharedDevice")
+              if "u-01" in u["PrimaryEmail"]]
+    assert shown == listed
 
     # A narrow screen keeps the table readable.
     driver.set_window_size(390, 844)
@@ -333,12 +342,18 @@ def test_user_page_changes_go_through_the_api(driver, belfry, tenant, client, sc
 
     go(driver, "input[name=action][value=reset-pin] ~ button")
     assert one(driver, "p.notice").text == "Personal PIN reset."
-    assert client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"] \
-        != user["PersonalPIN"]
+    pin = client.get_user(AccountId=account_id, UserId=user["UserId"])["User"]["PersonalPIN"]
+    assert pin != user["PersonalPIN"]
+    # The PIN is not in plain view: a closed "Show PIN" disclosure reveals it.
+    shown = one(driver, "details code")
+    assert not shown.is_displayed()
+    one(driver, "details summary").click()
+    assert one(driver, "details summary").text == "Show PIN" and shown.text == pin
 
     # A number of the AWS account's inventory, associated and disassociated on the page.
     from support import provision
-    number = f"+1{random.choice([212, 312, 415, 617])}555{random.randint(0, 9999):04}"
+    # Unique to this run (from the suite's unique()), so no other test holds it.
+    number = f"+1{random.choice([212, 312, 415, 617])}555{int(unique('n')[2:], 16) % 10000:04}"
     provision(client, number)
     one(driver, "input[name=e164]").send_keys(number)
     go(driver, "input[value=associate] ~ label ~ button")
@@ -398,6 +413,80 @@ def test_a_read_only_key_finds_no_write_control_and_a_forged_post_gets_403(
     assert got["UserRegistrationStatus"] != "Suspended"
 
 
+def relative_luminance(rgb) -> float:
+    def channel(c):
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def css_rgb(text: str):
+    return tuple(int(v) for v in re.findall(r"\d+", text)[:3])
+
+
+def test_the_focus_ring_contrasts_and_checkboxes_are_24px_on_a_narrow_screen(
+        driver, belfry, tenant, client):
+    from selenium.webdriver.common.keys import Keys
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Ally"))["Account"]["AccountId"]
+    client.invite_users(AccountId=account_id, UserEmailList=[f"{unique('a11y')}@example.com"])
+    sign_in(driver, endpoint, tenant)
+    driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+    # Tab to the first link of the header band, then to one on the page: the ring as drawn.
+    one(driver, "body").send_keys(Keys.TAB)
+    for _ in range(40):
+        focused = driver.switch_to.active_element
+        inside = driver.execute_script(
+            "return arguments[0].closest('header') ? 'header' : arguments[0].closest('main') ? 'main' : ''",
+            focused)
+        if inside:
+            ring = css_rgb(driver.execute_script(
+                "return getComputedStyle(arguments[0]).outlineColor", focused))
+            behind = css_rgb(driver.execute_script(
+                "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor",
+                "header" if inside == "header" else "body"))
+            if behind == (0, 0, 0) and inside == "main":
+                behind = (255, 255, 255)  # a transparent body: the white canvas
+            assert contrast(ring, behind) >= 3, (inside, ring, behind)
+        focused.send_keys(Keys.TAB)
+    driver.set_window_size(360, 800)
+    try:
+        driver.get(f"{endpoint}/console/accounts/{account_id}/users")
+        boxes = by_css(driver, "#users input[type=checkbox]")
+        assert boxes
+        for box in boxes:
+            size = box.size
+            assert size["width"] >= 24 and size["height"] >= 24, size
+    finally:
+        driver.set_window_size(1280, 900)
+
+
+def test_responses_are_nosniff_and_an_empty_page_after_a_key_shows_the_first(
+        belfry, tenant, client):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Empty"))["Account"]["AccountId"]
+    emails = sorted(f"{unique('e')}@example.com" for _ in range(3))
+    client.invite_users(AccountId=account_id, UserEmailList=emails)
+    http = http_sign_in(endpoint, tenant)
+    users = f"{endpoint}/console/accounts/{account_id}/users"
+    first = http.get(users)
+    for response in (first, http.get(f"{endpoint}/console/console.css"),
+                     http.get(f"{endpoint}/console/signin"),
+                     http.get(f"{endpoint}/console/accounts/{account_id}/export")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff", response.url
+    # Past the last user (they went meanwhile, or a made-up link): the first page, as the
+    # page before the first one does.
+    for position in ("after", "before"):
+        empty = http.get(users, params={position: "~" if position == "after" else "!"})
+        assert re.findall(r'<td><a href="[^"]+">([^<]+)</a>', empty.text) == emails, position
+
+
 def test_a_post_without_the_csrf_token_is_refused(driver, belfry, tenant, client):
     endpoint = belfry.endpoint
     sign_in(driver, endpoint, tenant)
@@ -442,6 +531,7 @@ def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
     assert "x" * 40 not in wrong.text
     statuses = [attempt(tenant, "y" * 40).status_code for _ in range(12)]
     assert 429 in statuses, statuses
+    statuses_real = [wrong.status_code] + statuses
     # Once throttled, even the right secret waits: guessing is as slow as the rate.
     assert attempt(tenant, tenant.secret_access_key).status_code == 429
     # Another key is not held up by this one's attempts, and signs in.
@@ -450,11 +540,24 @@ def test_sign_in_refuses_a_wrong_secret_and_throttles_guesses(belfry, tenant):
     assert signed_in.status_code == 303
     assert signed_in.headers["Location"] == "/console/accounts"
     assert "belfry_console" in http.cookies
-    # A made-up key id is refused as a wrong secret is, and is never throttled: it has no
-    # secret to guess.
+    # Signing in again from the same browser ends its previous session.
+    previous = http.cookies["belfry_console"]
+    assert attempt(other, other.secret_access_key).status_code == 303
+    assert http.cookies["belfry_console"] != previous
+    stale = requests.get(f"{endpoint}/console/accounts", allow_redirects=False,
+                         cookies={"belfry_console": previous})
+    assert stale.status_code == 303 and stale.headers["Location"] == "/console/signin"
+    assert http.get(f"{endpoint}/console/accounts").status_code == 200
+    # A made-up key id is refused as a wrong secret is, and throttled as a real one is: the
+    # replies do not tell which ids exist.
     from support import Key
-    made_up = Key("AKIA" + "Z" * 16, "z" * 40, "000000000000")
-    assert {attempt(made_up, made_up.secret_access_key).status_code for _ in range(12)} == {401}
+    made_up = Key("AKIA" + unique("z").upper().replace("-", "")[:16].ljust(16, "Z"),
+                  "z" * 40, "000000000000")
+    made_up_statuses = [attempt(made_up, made_up.secret_access_key).status_code
+                        for _ in range(13)]
+    assert made_up_statuses == statuses_real, (made_up_statuses, statuses_real)
+    # The typed id is never logged raw.
+    assert made_up.access_key_id not in belfry.log_path.read_text()
     # A sign-in form posted without its token cookie is refused.
     assert requests.post(f"{endpoint}/console/signin", allow_redirects=False, data={
         "form_token": "forged", "access_key_id": other.access_key_id,
@@ -473,18 +576,148 @@ def test_the_console_is_off_with_console_off(bin_path, tmp_path, fresh_store):
         assert server.stop() == 0
 
 
+def http_sign_in(endpoint: str, key) -> requests.Session:
+    """Signs `key` in without a browser: a requests session holding the session cookie."""
+    http = requests.Session()
+    form = http.get(f"{endpoint}/console/signin")
+    token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+    signed_in = http.post(f"{endpoint}/console/signin", allow_redirects=False, data={
+        "form_token": token, "access_key_id": key.access_key_id,
+        "secret_access_key": key.secret_access_key})
+    assert signed_in.status_code == 303, signed_in.text
+    return http
+
+
+def test_the_console_calls_are_throttled_like_the_api_and_logged_with_the_key(
+        bin_path, tmp_path, fresh_store):
+    """A key over its rate gets a "slow down" page (429) from the console as from the API, and
+    the console's request lines name the key."""
+    from support import start_server
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False, extra_args=[
+        "--rate-limit", "1/h", "--burst", "1", "--throttle-max-wait-ms", "0"])
+    try:
+        http = http_sign_in(server.endpoint, server.root)
+        statuses = [http.get(f"{server.endpoint}/console/accounts") for _ in range(3)]
+        assert statuses[0].status_code == 200
+        throttled = statuses[-1]
+        assert throttled.status_code == 429, [r.status_code for r in statuses]
+        assert "Slow down" in throttled.text
+        assert int(throttled.headers["Retry-After"]) >= 1
+        # The API refuses the same key: one bucket for both.
+        api = chime_client(server.endpoint, server.root)
+        with pytest.raises(Exception) as refused:
+            api.list_accounts()
+        assert "Throttl" in str(refused.value) or "429" in str(refused.value), refused.value
+    finally:
+        assert server.stop() == 0
+    log = server.log_path.read_text()
+    console_lines = [line for line in log.splitlines() if "console" in line
+                     and "/console/accounts" in line]
+    assert console_lines and all(server.root.access_key_id in line for line in console_lines), \
+        console_lines
+
+
+def test_a_failed_batch_of_a_bulk_action_is_reported_per_user_and_the_others_go_on(
+        admin_server):
+    """120 users suspended in batches of 50: a fault fails some BatchSuspendUser calls; the
+    page names every user of a failed batch with its error and the other batches apply."""
+    from support import admin
+    server = admin_server
+    key = server.create_key()
+    client = chime_client(server.endpoint, key)
+    account_id = client.create_account(Name=unique("Chunks"))["Account"]["AccountId"]
+    emails = [f"{unique('chunk')}@example.com" for _ in range(120)]
+    for at in range(0, len(emails), 50):
+        client.invite_users(AccountId=account_id, UserEmailList=emails[at:at + 50])
+    ids = [u["UserId"] for u in list_all(client, AccountId=account_id)]
+    http = http_sign_in(server.endpoint, key)
+    page = http.get(f"{server.endpoint}/console/accounts/{account_id}/users")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    # Half of the calls fail, by a seeded draw (seed 1: some of the three batches fail, some not).
+    rule = admin(server, "POST", "/_belfry/faults", {
+        "operation": "BatchSuspendUser", "error": "ServiceFailure", "probability": 0.5,
+        "seed": 1})
+    assert rule.status_code in (200, 201), rule.text
+    done = http.post(f"{server.endpoint}/console/accounts/{account_id}/users/bulk",
+                     data={"csrf": csrf, "action": "suspend", "user": ids})
+    assert done.status_code == 200, done.text
+    reported = re.findall(r"<tr><td><code>([^<]+)</code></td><td>ServiceFailure</td>", done.text)
+    suspended = [u["UserId"] for u in list_all(client, AccountId=account_id)
+                 if u["UserRegistrationStatus"] == "Suspended"]
+    # Every user is either suspended or reported, never both, and some of each.
+    assert sorted(reported + suspended) == sorted(ids)
+    assert reported and suspended, (len(reported), len(suspended))
+    assert f"Suspended {len(suspended)} of {len(ids)} selected users." in done.text
+
+
+def page_csrf_of(http: requests.Session, url: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', http.get(url).text).group(1)
+
+
+def test_an_upload_carries_its_csrf_token_in_the_form_one_import_runs_per_key_and_read_only_keys_get_403(
+        belfry, tenant, client):
+    endpoint = belfry.endpoint
+    account_id = client.create_account(Name=unique("Uploads"))["Account"]["AccountId"]
+    account_page = f"{endpoint}/console/accounts/{account_id}"
+    upload_url = f"{account_page}/import"
+    http = http_sign_in(endpoint, tenant)
+    csrf = page_csrf_of(http, account_page)
+    prefix = unique("many")
+    big_file = "".join(f'{{"PrimaryEmail":"{prefix}-{i}@example.com"}}\n' for i in range(60_000))
+    small_file = f'{{"PrimaryEmail":"{unique("one")}@example.com"}}\n'
+
+    def upload(session, token, text, **extra):
+        fields = {"file": ("users.jsonl", text, "application/x-ndjson")}
+        if token is not None:
+            fields["csrf"] = (None, token)
+        return session.post(upload_url, files=fields, allow_redirects=False, **extra)
+
+    # The token travels as a field of the form, not in its URL; without it: 403.
+    assert f'action="/console/accounts/{account_id}/import"' in http.get(account_page).text
+    assert upload(http, None, small_file, params={"csrf": csrf}).status_code == 403
+    # One import at a time per key: a second upload while the first runs is refused (409).
+    first = upload(http, csrf, big_file)
+    assert first.status_code == 303, first.text
+    second = upload(http, csrf, small_file)
+    assert second.status_code == 409, second.status_code
+    assert "still running" in second.text
+    job_page = endpoint + first.headers["Location"]
+    for _ in range(600):
+        progress = http.get(job_page)
+        if "Created " in progress.text:
+            break
+        # While it runs, the page reloads itself no more often than every 5 s, and has a link.
+        assert int(progress.headers["Refresh"]) >= 5
+        assert ">Check progress now</a>" in progress.text
+        time.sleep(0.2)
+    assert upload(http, csrf, small_file).status_code == 303
+    # A read-only key of the same AWS account: its forged upload, with its own valid token,
+    # gets 403 and imports nothing.
+    read_only = belfry.create_key(tenant.aws_account_id, read_only=True)
+    ro = http_sign_in(endpoint, read_only)
+    ro_csrf = page_csrf_of(ro, f"{endpoint}/console/accounts")
+    before = len(list_all(client, AccountId=account_id))
+    forged_file = f'{{"PrimaryEmail":"{unique("forged")}@example.com"}}\n'
+    assert upload(ro, ro_csrf, forged_file).status_code == 403
+    assert len(list_all(client, AccountId=account_id)) == before
+
+
 def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
         driver, belfry, tenant, client, tmp_path, screenshots):
     from selenium.webdriver.support.ui import WebDriverWait
     endpoint = belfry.endpoint
     account_id = client.create_account(Name=unique("Upload"))["Account"]["AccountId"]
-    good = [f"{unique('imp')}@example.com" for _ in range(3)]
+    good = [f"{unique('imp')}@example.com" for _ in range(4)]
     path = tmp_path / "users.csv"
-    path.write_text("PrimaryEmail,UserType,LicenseType\n"
-                    f"{good[0]},PrivateUser,Basic\n"
-                    "not-an-email,PrivateUser,Pro\n"
-                    f"{good[1]},SharedDevice,Pro\n"
-                    f"{good[2]},PrivateUser,NoSuchLicense\n")
+    # Line 6 sets what no API call lets a caller set (a PIN, a status, a number): the console
+    # imports as the signed-in key, so it refuses that line.
+    path.write_text("PrimaryEmail,UserType,LicenseType,PersonalPIN,UserRegistrationStatus,"
+                    "PrimaryProvisionedNumber\n"
+                    f"{good[0]},PrivateUser,Basic,,,\n"
+                    "not-an-email,PrivateUser,Pro,,,\n"
+                    f"{good[1]},SharedDevice,Pro,,,\n"
+                    f"{good[2]},PrivateUser,NoSuchLicense,,,\n"
+                    f"{good[3]},PrivateUser,Pro,0123456789,Registered,+12065550199\n")
     sign_in(driver, endpoint, tenant)
     driver.get(f"{endpoint}/console/accounts/{account_id}")
     one(driver, "input[type=file]").send_keys(str(path))
@@ -493,10 +726,12 @@ def test_import_an_uploaded_file_shows_progress_then_the_per_line_report(
         driver.find_element("css selector", "main").text
     # The page reloads itself until the report is there.
     WebDriverWait(driver, 60).until(lambda d: d.find_elements("css selector", "p.notice"))
-    assert one(driver, "p.notice").text == "Created 2, updated 0, not imported 2."
+    assert one(driver, "p.notice").text == "Created 2, updated 0, not imported 3."
     report = [[td.text for td in row.find_elements("css selector", "td")]
               for row in by_css(driver, "#import-report tbody tr")]
-    assert [line for line, _ in report] == ["3", "5"]
+    assert [line for line, _ in report] == ["3", "5", "6"]
+    assert report[2][1].startswith(
+        "PrimaryProvisionedNumber, UserRegistrationStatus, PersonalPIN cannot be set here"), report
     shoot(driver, screenshots, "import-report")
     users = {u["PrimaryEmail"]: u for u in list_all(client, AccountId=account_id)}
     assert set(users) == {good[0], good[1]}
@@ -553,3 +788,73 @@ def test_rooms_bots_and_phone_numbers_read_pages(driver, belfry, demo, demo_clie
     assert [a.text for a in by_css(driver, "#phone-numbers tbody a")] == \
         [n["E164PhoneNumber"] for n in numbers]
     shoot(driver, screenshots, "phone-numbers")
+
+
+def test_a_key_of_another_aws_account_gets_none_of_an_accounts_pages(belfry, demo, demo_client):
+    """Every console URL naming an account, user, room, bot, number or import job of the demo
+    AWS account, asked by a key of another AWS account: 403 or 404, and none of the data."""
+    endpoint = belfry.endpoint
+    account_id = demo.demo_account_id
+    account = demo_client.get_account(AccountId=account_id)["Account"]
+    user = list_all(demo_client, AccountId=account_id)[0]
+    room = demo_client.list_rooms(AccountId=account_id)["Rooms"][0]
+    bot = demo_client.list_bots(AccountId=account_id)["Bots"][0]
+    number = demo_client.list_phone_numbers()["PhoneNumbers"][0]["E164PhoneNumber"]
+    # An import job of the demo key's (an empty file: it changes nothing).
+    owner = http_sign_in(endpoint, demo.demo_key)
+    owner_csrf = page_csrf_of(owner, f"{endpoint}/console/accounts/{account_id}")
+    started = owner.post(f"{endpoint}/console/accounts/{account_id}/import", files={
+        "csrf": (None, owner_csrf), "file": ("empty.jsonl", "", "application/x-ndjson")},
+        allow_redirects=False)
+    assert started.status_code == 303, started.text
+    job_path = started.headers["Location"]
+    assert owner.get(endpoint + job_path).status_code == 200
+
+    stranger = http_sign_in(endpoint, belfry.create_key())
+    csrf = page_csrf_of(stranger, f"{endpoint}/console/accounts")
+    base = f"/console/accounts/{account_id}"
+    gets = [base, f"{base}/users", f"{base}/users/{user['UserId']}", f"{base}/rooms",
+            f"{base}/rooms/{room['RoomId']}", f"{base}/bots", f"{base}/bots/{bot['BotId']}",
+            f"{base}/export", f"{base}/export?format=csv", job_path,
+            f"/console/phone-numbers/{number}", f"/console/phone-numbers?account={account_id}"]
+    posts = [(base, {"action": "rename", "name": "Taken"}),
+             (f"{base}/users/bulk", {"action": "suspend", "user": user["UserId"]}),
+             (f"{base}/users/invite", {"emails": "new@example.com"}),
+             (f"{base}/users/{user['UserId']}", {"action": "reset-pin"})]
+    secrets_of_the_account = [account["Name"], user["PrimaryEmail"], user["PersonalPIN"],
+                              room["Name"], bot["DisplayName"], bot["BotEmail"]]
+    answers = [(path, stranger.get(endpoint + path, allow_redirects=False)) for path in gets]
+    answers += [(path, stranger.post(endpoint + path, data={"csrf": csrf, **fields},
+                                     allow_redirects=False)) for path, fields in posts]
+    answers.append((f"{base}/import", stranger.post(
+        f"{endpoint}{base}/import", allow_redirects=False,
+        files={"csrf": (None, csrf), "file": ("u.jsonl", '{"PrimaryEmail":"x@example.com"}\n')})))
+    for path, answer in answers:
+        assert answer.status_code in (403, 404), (path, answer.status_code)
+        leaked = [s for s in secrets_of_the_account if s and s in answer.text]
+        assert leaked == [], (path, leaked)
+    # The phone-number list filtered by the account shows none of its numbers.
+    listed = stranger.get(f"{endpoint}/console/phone-numbers?account={account_id}").text
+    assert number not in listed
+    # Nothing changed.
+    assert demo_client.get_account(AccountId=account_id)["Account"]["Name"] == account["Name"]
+    assert demo_client.get_user(AccountId=account_id, UserId=user["UserId"])["User"] == user
+
+
+def test_x_forwarded_proto_https_makes_the_cookies_secure(belfry, tenant):
+    endpoint = belfry.endpoint
+    https = {"X-Forwarded-Proto": "https"}
+    plain = http_sign_in(endpoint, tenant)
+    form = requests.get(f"{endpoint}/console/signin", headers=https)
+    assert "Secure" in form.headers["Set-Cookie"]
+    token = re.search(r'name="form_token" value="([^"]+)"', form.text).group(1)
+    signed_in = requests.post(f"{endpoint}/console/signin", headers=https, allow_redirects=False,
+                              cookies={c.name: c.value for c in form.cookies}, data={
+                                  "form_token": token, "access_key_id": tenant.access_key_id,
+                                  "secret_access_key": tenant.secret_access_key})
+    assert signed_in.status_code == 303
+    session_cookie = [c for c in signed_in.raw.headers.getlist("Set-Cookie")
+                      if c.startswith("belfry_console=")]
+    assert session_cookie and "; Secure" in session_cookie[0], session_cookie
+    # Over plain HTTP, no Secure flag (the browser would not send it back).
+    assert all(not c.secure for c in plain.cookies)
