@@ -400,19 +400,34 @@ pub(super) fn list_response(total: i64, start: u64, resources: Vec<Value>) -> Sc
 /// (RFC 7644 3.4.2.5); `id` and `schemas` are always returned. Names are matched on their
 /// top-level attribute (`name.givenName` keeps `name`), case-insensitively.
 pub(super) fn project(resource: Value, ctx: &Context<'_>) -> Result<Value, ScimError> {
+    Ok(project_names(
+        resource,
+        ctx.param("attributes").as_deref(),
+        ctx.param("excludedAttributes").as_deref(),
+    ))
+}
+
+/// [`project`] on the raw `attributes` and `excludedAttributes` parameters (public for the
+/// fuzz target: any text is a list of names, never a panic).
+pub fn project_names(resource: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let Value::Object(mut object) = resource else {
-        return Ok(resource);
+        return resource;
     };
     let top = |name: &str| -> String {
         let name = name.trim();
-        let name = if name.len() > CHIME_USER_SCHEMA.len()
-            && name[..CHIME_USER_SCHEMA.len()].eq_ignore_ascii_case(CHIME_USER_SCHEMA)
-        {
+        // `get` rather than slicing: a name may hold multi-byte characters, and a byte index
+        // inside one would panic.
+        let starts_with = |uri: &str| {
+            name.get(..uri.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(uri))
+        };
+        let name = if name.len() > CHIME_USER_SCHEMA.len() && starts_with(CHIME_USER_SCHEMA) {
             CHIME_USER_SCHEMA
-        } else if name.len() > USER_SCHEMA.len() + 1
-            && name[..USER_SCHEMA.len()].eq_ignore_ascii_case(USER_SCHEMA)
+        } else if let Some(rest) = name
+            .get(USER_SCHEMA.len() + 1..)
+            .filter(|rest| !rest.is_empty() && starts_with(USER_SCHEMA))
         {
-            &name[USER_SCHEMA.len() + 1..]
+            rest
         } else {
             name
         };
@@ -424,18 +439,15 @@ pub(super) fn project(resource: Value, ctx: &Context<'_>) -> Result<Value, ScimE
         name.to_ascii_lowercase()
     };
     let always = |k: &str| k == "id" || k == "schemas";
-    if let Some(wanted) = ctx.param("attributes").filter(|a| !a.trim().is_empty()) {
+    if let Some(wanted) = attributes.filter(|a| !a.trim().is_empty()) {
         let wanted: Vec<String> = wanted.split(',').map(top).collect();
         object.retain(|k, _| always(k) || wanted.contains(&k.to_ascii_lowercase()));
     }
-    if let Some(excluded) = ctx
-        .param("excludedAttributes")
-        .filter(|a| !a.trim().is_empty())
-    {
+    if let Some(excluded) = excluded.filter(|a| !a.trim().is_empty()) {
         let excluded: Vec<String> = excluded.split(',').map(top).collect();
         object.retain(|k, _| always(k) || !excluded.contains(&k.to_ascii_lowercase()));
     }
-    Ok(Value::Object(object))
+    Value::Object(object)
 }
 
 #[cfg(test)]
@@ -467,6 +479,20 @@ mod tests {
         let kept: Value = serde_json::from_str(&write.attributes).unwrap();
         assert_eq!(kept["name"]["givenName"], "Barbara");
         assert_eq!(kept["emails"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn projection_names_may_hold_multibyte_characters() {
+        let user = json!({"id": "u", "schemas": [USER_SCHEMA], "userName": "a", "name": {}});
+        // 28 two-byte characters: a byte index at either schema URI's length falls inside one.
+        let names = "\u{e9}".repeat(28);
+        let kept = project_names(user.clone(), Some(&names), None);
+        assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA]}));
+        let kept = project_names(user.clone(), None, Some(&format!("{names},userName")));
+        assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}}));
+        let core = format!("{USER_SCHEMA}:name.givenName");
+        let kept = project_names(user, Some(&core), None);
+        assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}}));
     }
 
     #[test]

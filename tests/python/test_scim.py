@@ -478,3 +478,24 @@ def test_malformed_bodies_are_scim_400s(scim, method, body, scim_type):
     # The user is as it was.
     assert scim.request("GET", f"/Users/{created['id']}").json()["userName"] == \
         created["userName"]
+
+
+# -- review findings ------------------------------------------------------------------------
+
+def test_attribute_names_with_multibyte_characters_are_names_not_panics(scim):
+    """28 two-byte characters put a byte index at a schema URI's length inside a character."""
+    names = "é" * 28
+    created = scim.request("POST", "/Users", json=new_user("proj-" + uuid.uuid4().hex)).json()
+    for path in ["/Users", "/Groups", f"/Users/{created['id']}"]:
+        for param in ["attributes", "excludedAttributes"]:
+            resp = scim.request("GET", path, params={param: names})
+            assert resp.status_code == 200, (path, param, resp.text)
+    listed_users = scim.request("GET", "/Users", params={"attributes": names}).json()
+    assert {"id", "schemas"} >= set(listed_users["Resources"][0])
+    for path in ["/.search", "/Users/.search"]:
+        resp = scim.request("POST", path, json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": [names], "excludedAttributes": [names + "x"]})
+        assert resp.status_code == 200, (path, resp.text)
+        assert resp.json()["totalResults"] >= 1
+
