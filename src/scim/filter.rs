@@ -11,6 +11,7 @@ use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter
 
 use super::error::ScimError;
 use super::schemas::{CHIME_USER_SCHEMA, USER_SCHEMA};
+use super::users::has_control;
 use crate::store::{ScimAttr, ScimCondition, ScimOp};
 
 /// The longest filter accepted, in bytes.
@@ -241,6 +242,12 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
                     path_text(path)
                 )));
             };
+            if has_control(value) {
+                return Err(invalid(format!(
+                    "The value compared with {} holds a control character",
+                    path_text(path)
+                )));
+            }
             Ok(ScimCondition::Compare(text, op_of(op), value.clone()))
         }
         Attribute::Emails => Err(invalid("Compare emails.value, not emails")),
@@ -385,6 +392,14 @@ mod tests {
 
     fn eq(attr: ScimAttr, value: &str) -> ScimCondition {
         ScimCondition::Compare(attr, ScimOp::Eq, value.to_string())
+    }
+
+    #[test]
+    fn control_characters_in_values_are_invalid_filters() {
+        for text in [r#"userName eq "a\u0000b""#, "externalId eq \"a\u{1}b\""] {
+            let e = parse(text).expect_err(text);
+            assert_eq!((e.status, e.scim_type), (400, Some("invalidFilter")), "{text}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
 use super::patch::{self, compare, get, matches};
+use super::users::has_control;
 use super::schemas::GROUP_SCHEMA;
 use super::{Context, ScimResponse, parse_json, version};
 use crate::model::MemberType;
@@ -106,11 +107,15 @@ fn write_of(resource: &Value) -> Result<GroupWrite, ScimError> {
         .as_object()
         .ok_or_else(|| ScimError::bad("invalidSyntax", "A Group is a JSON object"))?;
     let name = match get(object, "displayName") {
-        Some(Value::String(name)) if !name.trim().is_empty() && name.len() <= 256 => name.clone(),
+        Some(Value::String(name))
+            if !name.trim().is_empty() && name.len() <= 256 && !has_control(name) =>
+        {
+            name.clone()
+        }
         _ => {
             return Err(ScimError::bad(
                 "invalidValue",
-                "displayName is a string of 1 to 256 bytes",
+                "displayName is a string of 1 to 256 bytes without control characters",
             ));
         }
     };
@@ -123,6 +128,7 @@ fn write_of(resource: &Value) -> Result<GroupWrite, ScimError> {
                     m.as_object()
                         .and_then(|m| get(m, "value"))
                         .and_then(Value::as_str)
+                        .filter(|value| !has_control(value))
                         .map(str::to_string)
                         .ok_or_else(|| ScimError::bad("invalidValue", "each member has a value"))
                 })
@@ -132,8 +138,13 @@ fn write_of(resource: &Value) -> Result<GroupWrite, ScimError> {
     };
     let external_id = match get(object, "externalId") {
         None | Some(Value::Null) => None,
-        Some(Value::String(id)) if id.len() <= 1024 => Some(id.clone()),
-        Some(_) => return Err(ScimError::bad("invalidValue", "externalId is a string")),
+        Some(Value::String(id)) if id.len() <= 1024 && !has_control(id) => Some(id.clone()),
+        Some(_) => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "externalId is a string of at most 1024 bytes without control characters",
+            ));
+        }
     };
     Ok(GroupWrite {
         name,

@@ -15,6 +15,7 @@ use super::paging::Cursor;
 use super::patch::{self, get};
 use super::schemas::{CHIME_USER_SCHEMA, LIST_RESPONSE, MAX_RESULTS, USER_SCHEMA};
 use super::{Context, ScimResponse, filter, parse_json, version};
+use crate::api::validate;
 use crate::model::{License, UserType};
 use crate::store::{ScimCondition, ScimUser, ScimUserWrite};
 use crate::time::iso8601_millis;
@@ -82,12 +83,21 @@ fn version_of(resource: &Value) -> Option<String> {
     resource["meta"]["version"].as_str().map(str::to_string)
 }
 
+/// Whether `text` holds a control character (NUL, a newline, ...): no SCIM string Belfry
+/// stores has one, and PostgreSQL refuses a NUL in text outright (a 500 if it got there).
+pub(super) fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
 /// A string member (absent and `null` are `None`).
 fn text(object: &Map<String, Value>, name: &str) -> Result<Option<String>, ScimError> {
     match get(object, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.len() > MAX_TEXT => {
             Err(invalid(format!("{name} is longer than {MAX_TEXT} bytes")))
+        }
+        Some(Value::String(s)) if has_control(s) => {
+            Err(invalid(format!("{name} holds a control character")))
         }
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(invalid(format!("{name} is a string"))),
@@ -166,9 +176,10 @@ pub fn write_of(resource: &Value) -> Result<ScimUserWrite, ScimError> {
         Some(_) => return Err(invalid("emails is an array")),
     };
     if let Some(email) = &primary_email {
-        let valid = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        }) && !email.chars().any(char::is_whitespace);
+        // The Chime API's rule for PrimaryEmail (pattern and 254 characters), so that a SCIM
+        // user is one the Chime API would take; no whitespace either, as providers never send it.
+        let valid = validate::matches(validate::EMAIL_PATTERN, email)
+            && !email.chars().any(char::is_whitespace);
         if !valid {
             return Err(invalid(format!("{email:?} is not an email address")));
         }
@@ -503,6 +514,11 @@ mod tests {
             json!({"userName": 3}),
             json!({"userName": "a", "active": "maybe"}),
             json!({"userName": "a", "emails": [{"value": "not an email"}]}),
+            json!({"userName": "a", "emails": [{"value": "a@b"}]}),
+            json!({"userName": "a", "emails": [{"value": format!("{}@b.c", "a".repeat(251))}]}),
+            json!({"userName": "nul\u{0}x"}),
+            json!({"userName": "a", "externalId": "e\u{1b}"}),
+            json!({"userName": "a", "name": {"givenName": "g\u{0}"}}),
             json!({"userName": "a", "emails": {"value": "a@b.c"}}),
             json!({"userName": "a", CHIME_USER_SCHEMA: {"licenseType": "Gold"}}),
             json!({"userName": "x".repeat(MAX_TEXT + 1)}),

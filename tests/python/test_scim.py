@@ -499,3 +499,28 @@ def test_attribute_names_with_multibyte_characters_are_names_not_panics(scim):
         assert resp.status_code == 200, (path, resp.text)
         assert resp.json()["totalResults"] >= 1
 
+
+@pytest.mark.parametrize("body", [
+    {"userName": "nul\u0000x"},
+    {"userName": "ok-name", "externalId": "tab\tx"},
+    {"userName": "ok-name", "displayName": "bell\u0007"},
+    {"userName": "ok-name", "emails": [{"value": "a@b", "type": "work"}]},
+    {"userName": "ok-name", "emails": [{"value": "a" * 1020 + "@b.co", "type": "work"}]},
+])
+def test_control_characters_and_bad_emails_are_invalid_values(scim, body):
+    expect_scim_error(scim.request("POST", "/Users", json={"schemas": [USER_SCHEMA], **body}),
+                      400, "invalidValue")
+    expect_scim_error(scim.request("POST", "/Groups", json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "g\u0000"}), 400, "invalidValue")
+
+
+@pytest.mark.parametrize("filter_text", [
+    'userName eq "a\u0000b"', 'externalId eq "a\u0001b"', 'emails.value co "\u0000"',
+])
+def test_control_characters_in_filter_values_are_invalid_filters(scim, filter_text):
+    expect_scim_error(scim.request("GET", "/Users", params={"filter": filter_text}), 400,
+                      "invalidFilter")
+    expect_scim_error(scim.request("POST", "/Users/.search", json={"filter": filter_text}),
+                      400, "invalidFilter")
+
