@@ -9,7 +9,8 @@
 //!
 //! `userName` is unique per account case-insensitively: every user's *key*, the
 //! [`email_key`] of its SCIM `userName`, else its email key, is indexed
-//! (`users_by_scim_user_name`), and a write checks it inside the account's write lock.
+//! uniquely (`users_by_user_name_key`, migration 8, so that no Chime write makes a duplicate
+//! either), and a SCIM write checks it inside the account's write lock to answer a 409.
 //!
 //! Lists run in the ListUsers order (`email_key`, unique per account), as keyset ranges:
 //! [`Store::scim_users_page`] starts after the key of the previous page's last user. Filters

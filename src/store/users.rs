@@ -456,11 +456,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let license = self.lock_account(&mut tx, owner, account_id).await?;
         let now = now_millis();
-        // The emails already in the account, in one query.
+        // The emails already in the account, and the userNames SCIM gave (unique with the
+        // emails: see migration 8), in one query.
         let keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
         let sql = format!(
-            "SELECT email_key FROM users WHERE account_id = $1 AND {}",
-            self.backend.email_key_in("$2")
+            "SELECT email_key FROM users WHERE account_id = $1 AND {}
+             UNION SELECT scim_user_name_key FROM users WHERE account_id = $1 AND {}",
+            self.backend.email_key_in("$2"),
+            self.backend.key_in("scim_user_name_key", "$2")
         );
         let mut taken: HashSet<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(account_id)

@@ -524,3 +524,19 @@ def test_control_characters_in_filter_values_are_invalid_filters(scim, filter_te
     expect_scim_error(scim.request("POST", "/Users/.search", json={"filter": filter_text}),
                       400, "invalidFilter")
 
+
+def test_chime_writes_cannot_duplicate_a_scim_user_name(scim, client):
+    """A SCIM userName that looks like an email is taken for CreateUser and InviteUsers too."""
+    name = f"taken-{uuid.uuid4().hex[:8]}@example.com"
+    made = scim.request("POST", "/Users", json=new_user(name, f"other-{uuid.uuid4().hex[:8]}"
+                                                             "@example.com"))
+    assert made.status_code == 201, made.text
+    with pytest.raises(client.exceptions.ConflictException) as e:
+        client.create_user(AccountId=scim.account_id, Email=name.upper())
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    invites = client.invite_users(AccountId=scim.account_id, UserEmailList=[name])["Invites"]
+    assert [i["Status"] for i in invites] == ["Failed"]
+    found = scim.request("GET", "/Users", params={"filter": f'userName eq "{name}"'}).json()
+    assert (found["totalResults"], [u["id"] for u in found["Resources"]]) == \
+        (1, [made.json()["id"]])
+    assert name not in {u.get("PrimaryEmail") for u in listed(client, scim.account_id).values()}
