@@ -688,7 +688,9 @@ impl Store {
     }
 
     /// Deletes a user outright: SCIM's DELETE (the Chime API has no DeleteUser; DeleteAccount
-    /// removes users with their account), and tests of concurrent walks.
+    /// removes users with their account, and releases their numbers), and tests of concurrent
+    /// walks. The user's phone number goes back to the inventory in the same transaction, as
+    /// DisassociatePhoneNumberFromUser returns it: a number is never left `Assigned` to no one.
     pub async fn delete_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
@@ -700,6 +702,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::no_user(account_id, user_id));
         }
+        super::phone_numbers::release_numbers(&mut tx, super::phone_numbers::Holder::User(user_id))
+            .await?;
         // A user who is gone is no longer a member of any room or conversation; the
         // messages they sent stay.
         for statement in [

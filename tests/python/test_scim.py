@@ -23,7 +23,7 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import PatchOp, PatchOperation, SearchRequest
 from scim2_tester import Status, check_server
 
-from support import list_all, server_env, unique
+from support import list_all, provision, server_env, unique
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -540,3 +540,21 @@ def test_chime_writes_cannot_duplicate_a_scim_user_name(scim, client):
     assert (found["totalResults"], [u["id"] for u in found["Resources"]]) == \
         (1, [made.json()["id"]])
     assert name not in {u.get("PrimaryEmail") for u in listed(client, scim.account_id).values()}
+
+
+def test_a_deleted_user_s_phone_number_returns_to_the_inventory(scim, client):
+    made = scim.request("POST", "/Users", json=new_user(f"phone-{uuid.uuid4().hex[:8]}")).json()
+    number = f"+1206555{uuid.uuid4().int % 10000:04}"
+    provision(client, number)
+    client.associate_phone_number_with_user(AccountId=scim.account_id, UserId=made["id"],
+                                            E164PhoneNumber=number)
+    assert client.get_phone_number(PhoneNumberId=number)["PhoneNumber"]["Status"] == "Assigned"
+    assert scim.request("DELETE", f"/Users/{made['id']}").status_code == 204
+    after = client.get_phone_number(PhoneNumberId=number)["PhoneNumber"]
+    assert after["Status"] == "Unassigned", after
+    assert not after.get("Associations"), after
+    # It can be given to another user.
+    other = scim.request("POST", "/Users", json=new_user(f"phone-{uuid.uuid4().hex[:8]}")).json()
+    client.associate_phone_number_with_user(AccountId=scim.account_id, UserId=other["id"],
+                                            E164PhoneNumber=number)
+    assert chime_user(client, scim.account_id, other["id"])["PrimaryProvisionedNumber"] == number
