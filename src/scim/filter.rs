@@ -33,7 +33,7 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
             "The filter is longer than {MAX_FILTER_LEN} bytes"
         )));
     }
-    hoist_sub_attributes(text.trim())
+    hoist_sub_attributes(&space_after_not(text.trim()))
         .parse()
         .map_err(|e| invalid(format!("The filter is not valid: {e}")))
 }
@@ -115,6 +115,47 @@ fn hoist_one(text: &str) -> Option<String> {
         i += 1;
     }
     None
+}
+
+/// Writes `not(` as `not (`: RFC 7644's grammar (`"not" "(" valFilter ")"`, with an optional
+/// space) allows both, the parser only the spaced one. `not` counts only as a word of its own
+/// and outside string literals.
+fn space_after_not(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
+            match string_end(bytes, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let word_start = i == 0 || !is_name_byte(bytes[i - 1]);
+        if word_start
+            && bytes.len() >= i + 4
+            && bytes[i..i + 3].eq_ignore_ascii_case(b"not")
+            && bytes[i + 3] == b'('
+        {
+            out.push_str(&text[copied..i + 3]);
+            out.push(' ');
+            copied = i + 3;
+            i += 3;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// A byte of an attribute name or URI (`not` inside one is no operator).
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'$')
 }
 
 /// The index just past the closing quote of the string literal that opens at `start`.
@@ -392,6 +433,20 @@ mod tests {
 
     fn eq(attr: ScimAttr, value: &str) -> ScimCondition {
         ScimCondition::Compare(attr, ScimOp::Eq, value.to_string())
+    }
+
+    #[test]
+    fn not_without_a_space_is_not() {
+        let spaced = parse("not (active eq false)").unwrap();
+        assert_eq!(parse("not(active eq false)").unwrap(), spaced);
+        assert_eq!(parse("NOT(active eq false)").unwrap(), spaced);
+        assert_eq!(
+            parse(r#"userName eq "not(x" and not(externalId eq "y")"#).unwrap(),
+            ScimCondition::And(vec![
+                eq(ScimAttr::UserName, "not(x"),
+                ScimCondition::Not(Box::new(eq(ScimAttr::ExternalId, "y"))),
+            ])
+        );
     }
 
     #[test]

@@ -114,6 +114,12 @@ impl ScimAttr {
         }
     }
 
+    /// Whether the column may be NULL (a user SCIM never wrote has no externalId; a user may
+    /// have no DisplayName).
+    fn nullable(self) -> bool {
+        matches!(self, ScimAttr::ExternalId | ScimAttr::DisplayName)
+    }
+
     /// A filter value as the column holds it.
     fn normalise(self, value: &str) -> String {
         match self {
@@ -221,7 +227,18 @@ impl Statement {
                 self.push(&format!("({column} IS NOT NULL AND {column} <> '')"));
             }
             ScimCondition::Compare(attr, op, value) => {
-                self.compare(*attr, *op, &attr.normalise(value));
+                // SQL compares NULL to unknown, and `NOT unknown` is unknown too: `not
+                // (externalId eq "x")` would skip every user without an externalId. A
+                // comparison on a NULL column is false instead (two-valued, as SCIM's), in a
+                // form that keeps the column's index usable (`ne` already says what NULL is).
+                if attr.nullable() && *op != ScimOp::Ne {
+                    let column = attr.column();
+                    self.push(&format!("({column} IS NOT NULL AND "));
+                    self.compare(*attr, *op, &attr.normalise(value));
+                    self.push(")");
+                } else {
+                    self.compare(*attr, *op, &attr.normalise(value));
+                }
             }
             ScimCondition::Not(inner) => {
                 self.push("(NOT ");

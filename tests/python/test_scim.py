@@ -558,3 +558,24 @@ def test_a_deleted_user_s_phone_number_returns_to_the_inventory(scim, client):
     client.associate_phone_number_with_user(AccountId=scim.account_id, UserId=other["id"],
                                             E164PhoneNumber=number)
     assert chime_user(client, scim.account_id, other["id"])["PrimaryProvisionedNumber"] == number
+
+
+def test_not_is_the_complement_even_over_absent_attributes(scim):
+    tag = uuid.uuid4().hex[:8]
+    with_id = scim.request("POST", "/Users", json=new_user(f"not-a-{tag}", externalId="x-1",
+                                                           displayName="Shown")).json()
+    bare = scim.request("POST", "/Users", json=new_user(f"not-b-{tag}")).json()
+    mine = f'userName sw "not-" and userName ew "-{tag}"'
+
+    def ids(filter_text: str) -> set[str]:
+        resp = scim.request("GET", "/Users", params={"filter": f"({mine}) and {filter_text}"})
+        assert resp.status_code == 200, (filter_text, resp.text)
+        return {u["id"] for u in resp.json()["Resources"]}
+
+    both = {with_id["id"], bare["id"]}
+    assert ids('not (externalId eq "zzz")') == ids('externalId ne "zzz"') == both
+    assert ids('not (externalId eq "x-1")') == {bare["id"]}
+    assert ids('not (displayName co "ho")') == {bare["id"]}
+    assert ids('not(externalId sw "x")') == {bare["id"]}
+    assert ids("not(active eq false)") == both
+    assert ids("NOT(active eq true)") == set()
