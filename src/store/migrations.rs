@@ -372,6 +372,16 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE UNIQUE INDEX users_by_user_name_key
                 ON users (account_id, (COALESCE(scim_user_name_key, email_key)))",
             "DROP INDEX users_by_scim_user_name",
+            // When a user was created and last written, by any API (SCIM's meta.created and
+            // meta.lastModified): every user write sets them from now on. Users written
+            // before are given what is known: SCIM's own times, else when they were invited
+            // or registered (else NULL: SCIM then shows the epoch).
+            "ALTER TABLE users ADD COLUMN created_ms BIGINT",
+            "ALTER TABLE users ADD COLUMN modified_ms BIGINT",
+            "UPDATE users SET
+                created_ms = COALESCE(scim_created_ms, invited_on_ms, registered_on_ms),
+                modified_ms = COALESCE(scim_modified_ms, scim_created_ms, registered_on_ms,
+                    invited_on_ms)",
         ],
     },
 ];

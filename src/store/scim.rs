@@ -327,9 +327,10 @@ impl Statement {
     }
 }
 
-/// The SCIM columns read beside [`USER_COLUMNS`].
+/// The SCIM columns read beside [`USER_COLUMNS`]; `meta.created` and `lastModified` are the
+/// user's `created_ms` and `modified_ms`, which every API's writes keep (migration 8).
 const SCIM_COLUMNS: &str = "email_key, scim_user_name, scim_external_id, scim_attributes, \
-    scim_created_ms, scim_modified_ms";
+    created_ms, modified_ms";
 
 /// A user row with its SCIM columns: the [`UserRecord`] (for writes) and the [`ScimUser`].
 fn scim_from_row(row: &AnyRow) -> Result<(UserRecord, ScimUser)> {
@@ -339,8 +340,8 @@ fn scim_from_row(row: &AnyRow) -> Result<(UserRecord, ScimUser)> {
         user_name: user_name.unwrap_or_else(|| record.user.primary_email.clone()),
         external_id: row.try_get("scim_external_id")?,
         attributes: row.try_get("scim_attributes")?,
-        created_ms: row.try_get("scim_created_ms")?,
-        modified_ms: row.try_get("scim_modified_ms")?,
+        created_ms: row.try_get("created_ms")?,
+        modified_ms: row.try_get("modified_ms")?,
         user: record.user.clone(),
     };
     Ok((record, scim))
@@ -767,7 +768,8 @@ async fn save_scim_columns(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE users SET scim_user_name = $1, scim_user_name_key = $2, scim_external_id = $3,
-            scim_attributes = $4, scim_created_ms = $5, scim_modified_ms = $6
+            scim_attributes = $4, scim_created_ms = $5, scim_modified_ms = $6,
+            created_ms = COALESCE(created_ms, $5), modified_ms = $6
          WHERE user_id = $7",
     )
     .bind(&write.user_name)

@@ -579,3 +579,30 @@ def test_not_is_the_complement_even_over_absent_attributes(scim):
     assert ids('not(externalId sw "x")') == {bare["id"]}
     assert ids("not(active eq false)") == both
     assert ids("NOT(active eq true)") == set()
+
+
+def test_meta_times_follow_chime_api_writes(scim, client):
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    def meta(user_id: str) -> dict:
+        return scim.request("GET", f"/Users/{user_id}").json()["meta"]
+
+    def when(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    start = datetime.now(timezone.utc) - timedelta(seconds=5)
+    chime = client.create_user(AccountId=scim.account_id,
+                               Email=f"meta-{uuid.uuid4().hex[:8]}@example.com")["User"]
+    made = meta(chime["UserId"])
+    assert when(made["created"]) >= start, made
+    assert made["lastModified"] == made["created"]
+    provisioned = scim.request("POST", "/Users", json=new_user(f"meta-{uuid.uuid4().hex}")).json()
+    for user_id in [chime["UserId"], provisioned["id"]]:
+        before = meta(user_id)
+        time.sleep(0.02)
+        client.update_user(AccountId=scim.account_id, UserId=user_id, LicenseType="Basic")
+        after = meta(user_id)
+        assert after["created"] == before["created"]
+        assert when(after["lastModified"]) > when(before["lastModified"]), (before, after)
+        assert after["version"] != before["version"]
