@@ -453,7 +453,11 @@ mod tests {
     fn control_characters_in_values_are_invalid_filters() {
         for text in [r#"userName eq "a\u0000b""#, "externalId eq \"a\u{1}b\""] {
             let e = parse(text).expect_err(text);
-            assert_eq!((e.status, e.scim_type), (400, Some("invalidFilter")), "{text}");
+            assert_eq!(
+                (e.status, e.scim_type),
+                (400, Some("invalidFilter")),
+                "{text}"
+            );
         }
     }
 

@@ -21,11 +21,11 @@ use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
 use super::patch::{self, compare, get, matches};
-use super::users::has_control;
 use super::schemas::GROUP_SCHEMA;
+use super::users::has_control;
 use super::{Context, ScimResponse, parse_json, version};
 use crate::model::MemberType;
-use crate::store::{NewMembership, Room, RoomMembership, StoreError};
+use crate::store::{Room, RoomMembership, ScimGroupChange, StoreError};
 use crate::time::iso8601_millis;
 
 /// Who the rooms SCIM creates say created them (`CreatedBy`).
@@ -164,40 +164,31 @@ fn member_error(e: StoreError) -> ScimError {
     }
 }
 
-/// Makes the room's members `wanted`: adds those missing, removes the others.
-async fn set_members(
-    ctx: &Context<'_>,
-    room_id: &str,
+/// What makes the room's user members `wanted`: the users to add and those to remove.
+fn member_change(
     current: &[RoomMembership],
     wanted: &BTreeSet<String>,
-) -> Result<(), ScimError> {
+    change: &mut ScimGroupChange,
+) {
     let have: BTreeSet<String> = current
         .iter()
         .filter(|m| m.member.member_type == MemberType::User)
         .map(|m| m.member.member_id.clone())
         .collect();
-    let add: Vec<NewMembership> = wanted
-        .difference(&have)
-        .map(|id| NewMembership {
-            member_id: id.clone(),
-            role: None,
-        })
-        .collect();
-    if !add.is_empty() {
-        let results = ctx
-            .store
-            .create_memberships(ctx.owner, ctx.account_id, room_id, &add, CREATED_BY)
-            .await?;
-        for result in results {
-            result.map_err(member_error)?;
-        }
-    }
-    for gone in have.difference(wanted) {
-        ctx.store
-            .delete_membership(ctx.owner, ctx.account_id, room_id, gone)
-            .await?;
-    }
-    Ok(())
+    change.add = wanted.difference(&have).cloned().collect();
+    change.remove = have.difference(wanted).cloned().collect();
+}
+
+/// Writes `change` to the room, all of it or nothing (one store transaction).
+async fn write_change(
+    ctx: &Context<'_>,
+    room_id: &str,
+    change: &ScimGroupChange,
+) -> Result<(), ScimError> {
+    ctx.store
+        .scim_update_group(ctx.owner, ctx.account_id, room_id, change, CREATED_BY)
+        .await
+        .map_err(member_error)
 }
 
 /// A room of the account with what SCIM shows of it.
@@ -242,18 +233,14 @@ pub async fn create(ctx: &Context<'_>, body: &[u8]) -> Result<ScimResponse, Scim
         .create_room(ctx.owner, ctx.account_id, &write.name, CREATED_BY, None)
         .await?;
     let room_id = room.room_id.as_str();
-    let mut made = Ok(());
-    if let Some(external_id) = &write.external_id {
-        made = ctx
-            .store
-            .set_scim_room_external_id(ctx.owner, ctx.account_id, room_id, Some(external_id))
-            .await
-            .map_err(ScimError::from);
+    let mut change = ScimGroupChange {
+        external_id: write.external_id.clone().map(Some),
+        ..ScimGroupChange::default()
+    };
+    if let Some(members) = &write.members {
+        member_change(&[], members, &mut change);
     }
-    if let (Ok(()), Some(members)) = (&made, &write.members) {
-        made = set_members(ctx, room_id, &[], members).await;
-    }
-    if let Err(e) = made {
+    if let Err(e) = write_change(ctx, room_id, &change).await {
         // A group that cannot have its members is not made.
         ctx.store
             .delete_room(ctx.owner, ctx.account_id, room_id)
@@ -295,25 +282,19 @@ pub async fn replace(
         body
     };
     let write = write_of(&target)?;
-    if write.name != group.room.name {
-        ctx.store
-            .update_room(ctx.owner, ctx.account_id, room_id, Some(&write.name))
-            .await?;
-    }
-    if write.external_id != group.external_id {
-        ctx.store
-            .set_scim_room_external_id(
-                ctx.owner,
-                ctx.account_id,
-                room_id,
-                write.external_id.as_deref(),
-            )
-            .await?;
-    }
+    let mut change = ScimGroupChange {
+        name: (write.name != group.room.name).then(|| write.name.clone()),
+        external_id: (write.external_id != group.external_id).then(|| write.external_id.clone()),
+        ..ScimGroupChange::default()
+    };
     // A group without members has none (a PUT replaces the whole resource; a patched one
     // lists every member it keeps).
-    let wanted = write.members.unwrap_or_default();
-    set_members(ctx, room_id, &group.members, &wanted).await?;
+    member_change(
+        &group.members,
+        &write.members.unwrap_or_default(),
+        &mut change,
+    );
+    write_change(ctx, room_id, &change).await?;
     Ok(ScimResponse::resource(
         200,
         read(ctx, room_id).await?.render(&ctx.base),

@@ -500,10 +500,16 @@ mod tests {
         let kept = project_names(user.clone(), Some(&names), None);
         assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA]}));
         let kept = project_names(user.clone(), None, Some(&format!("{names},userName")));
-        assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}}));
+        assert_eq!(
+            kept,
+            json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}})
+        );
         let core = format!("{USER_SCHEMA}:name.givenName");
         let kept = project_names(user, Some(&core), None);
-        assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}}));
+        assert_eq!(
+            kept,
+            json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}})
+        );
     }
 
     #[test]

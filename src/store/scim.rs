@@ -23,7 +23,7 @@ use sqlx::any::AnyRow;
 
 use super::users::{USER_COLUMNS, UserRecord, record_from_row, set_record_suspended};
 use super::{Backend, Conflict, Result, Store, StoreError, Tx, User};
-use crate::model::{License, RegistrationStatus, UserType, email_key};
+use crate::model::{License, MemberType, RegistrationStatus, UserType, email_key};
 use crate::time::now_millis;
 
 /// The domain of the placeholder PrimaryEmail a user gets when SCIM sends no email at all:
@@ -691,27 +691,88 @@ impl Store {
         .await?;
         Ok(rows.into_iter().collect())
     }
+}
 
-    /// Sets (or with `None` clears) the SCIM `externalId` of a room of the account.
-    pub async fn set_scim_room_external_id(
+/// What a SCIM PUT or PATCH changes in a group (a room): all of it is written in one
+/// transaction, or none of it.
+#[derive(Debug, Default)]
+pub struct ScimGroupChange {
+    /// The room's new name, if it changes.
+    pub name: Option<String>,
+    /// The group's new externalId (`Some(None)` clears it), if it changes.
+    pub external_id: Option<Option<String>>,
+    /// Users to make members (one already a member is left as it is).
+    pub add: Vec<String>,
+    /// Members to remove (one not a member is left out).
+    pub remove: Vec<String>,
+}
+
+impl Store {
+    /// Applies `change` to the room in one write transaction: a member that is no user of the
+    /// account (a bot, an unknown id) is [`Missing::Member`](super::Missing::Member), and
+    /// nothing of the change is kept.
+    pub async fn scim_update_group(
         &self,
         owner: &str,
         account_id: &str,
         room_id: &str,
-        external_id: Option<&str>,
+        change: &ScimGroupChange,
+        invited_by: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
-        let done = sqlx::query(
-            "UPDATE rooms SET scim_external_id = $1 WHERE account_id = $2 AND room_id = $3",
-        )
-        .bind(external_id)
-        .bind(account_id)
-        .bind(room_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::no_room(account_id, room_id));
+        Self::room_in_tx(&mut tx, account_id, room_id).await?;
+        let now = now_millis();
+        if let Some(name) = &change.name {
+            sqlx::query("UPDATE rooms SET name = $1, updated_ms = $2 WHERE room_id = $3")
+                .bind(name)
+                .bind(now)
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(external_id) = &change.external_id {
+            sqlx::query("UPDATE rooms SET scim_external_id = $1 WHERE room_id = $2")
+                .bind(external_id.as_deref())
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let not_a_user = |member_id: &str| {
+            StoreError::NotFound(super::Missing::Member {
+                account_id: account_id.to_string(),
+                member_id: member_id.to_string(),
+            })
+        };
+        let mut members: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM room_memberships WHERE room_id = $1")
+                .bind(room_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        for member_id in &change.add {
+            let item = super::NewMembership {
+                member_id: member_id.clone(),
+                role: None,
+            };
+            match self
+                .add_member(&mut tx, account_id, room_id, &item, invited_by, members)
+                .await
+            {
+                Ok(added) if added.member.member_type == MemberType::User => members += 1,
+                // A bot is no SCIM member: the transaction is dropped, the insert undone.
+                Ok(_) | Err(StoreError::Rejected(super::Rejection::BotWithoutEndpoint { .. })) => {
+                    return Err(not_a_user(member_id));
+                }
+                Err(StoreError::Conflict(Conflict::Membership)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for member_id in &change.remove {
+            sqlx::query("DELETE FROM room_memberships WHERE room_id = $1 AND member_id = $2")
+                .bind(room_id)
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -606,3 +606,47 @@ def test_meta_times_follow_chime_api_writes(scim, client):
         assert after["created"] == before["created"]
         assert when(after["lastModified"]) > when(before["lastModified"]), (before, after)
         assert after["version"] != before["version"]
+
+
+def test_a_group_change_that_fails_changes_nothing(scim, client):
+    acct = scim.account_id
+    users = [scim.request("POST", "/Users", json=new_user(f"grp-{uuid.uuid4().hex}")).json()["id"]
+             for _ in range(3)]
+    bot = client.create_bot(AccountId=acct, DisplayName="nobody", Domain="example.com")["Bot"]
+    name = f"atomic-{uuid.uuid4().hex[:8]}"
+    group = scim.request("POST", "/Groups", json={"displayName": name, "externalId": "e-1",
+                                                  "members": [{"value": users[0]}]}).json()
+
+    def state() -> tuple:
+        room = client.get_room(AccountId=acct, RoomId=group["id"])["Room"]
+        page = client.list_room_memberships(AccountId=acct, RoomId=group["id"])
+        ext = scim.request("GET", f"/Groups/{group['id']}").json().get("externalId")
+        return room["Name"], ext, {m["Member"]["MemberId"] for m in page["RoomMemberships"]}
+
+    before = state()
+    assert before == (name, "e-1", {users[0]})
+    for bad in [bot["BotId"], "no-such-user"]:
+        expect_scim_error(scim.request("PATCH", f"/Groups/{group['id']}", json={
+            "schemas": [PATCH_OP], "Operations": [
+                {"op": "replace", "path": "displayName", "value": name + " renamed"},
+                {"op": "replace", "path": "externalId", "value": "e-2"},
+                {"op": "add", "path": "members", "value": [{"value": users[1]}]},
+                {"op": "remove", "path": "members", "value": [{"value": users[0]}]},
+                {"op": "add", "path": "members", "value": [{"value": bad}]}]}),
+            400, "invalidValue")
+        assert state() == before
+        expect_scim_error(scim.request("PUT", f"/Groups/{group['id']}", json={
+            "displayName": name + " put", "members": [{"value": users[2]}, {"value": bad}]}),
+            400, "invalidValue")
+        assert state() == before
+    # A POST whose member is a bot makes no room.
+    rooms = {r["RoomId"] for r in client.list_rooms(AccountId=acct)["Rooms"]}
+    expect_scim_error(scim.request("POST", "/Groups", json={
+        "displayName": "with a bot", "members": [{"value": bot["BotId"]}]}), 400, "invalidValue")
+    assert {r["RoomId"] for r in client.list_rooms(AccountId=acct)["Rooms"]} == rooms
+    # Adding a member again is no change.
+    resp = scim.request("PATCH", f"/Groups/{group['id']}", json={"schemas": [PATCH_OP],
+        "Operations": [{"op": "add", "path": "members",
+                        "value": [{"value": users[0]}, {"value": users[1]}]}]})
+    assert resp.status_code == 200, resp.text
+    assert state() == (name, "e-1", {users[0], users[1]})
