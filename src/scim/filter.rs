@@ -269,10 +269,11 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
     let AttrExp::Comparison(_, op, value) = exp else {
         return Ok(match attr {
             Attribute::Text(text) => ScimCondition::Present(text),
-            Attribute::Emails => ScimCondition::Present(ScimAttr::Email),
-            Attribute::Active | Attribute::EmailType | Attribute::EmailPrimary => {
-                ScimCondition::Const(true)
+            // A user's one email has its type and primary, when the user has an email.
+            Attribute::Emails | Attribute::EmailType | Attribute::EmailPrimary => {
+                ScimCondition::Present(ScimAttr::Email)
             }
+            Attribute::Active => ScimCondition::Const(true),
         });
     };
     match attr {
@@ -308,8 +309,8 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
             // The Chime email is the work one.
             let work = kind.eq_ignore_ascii_case("work");
             match op {
-                CompareOp::Eq => Ok(ScimCondition::Const(work)),
-                CompareOp::Ne => Ok(ScimCondition::Const(!work)),
+                CompareOp::Eq => Ok(has_email_if(work)),
+                CompareOp::Ne => Ok(has_email_if(!work)),
                 _ => Err(invalid("emails.type is compared with eq or ne")),
             }
         }
@@ -317,11 +318,21 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
             let wanted =
                 boolean(value).ok_or_else(|| invalid("primary is compared with true or false"))?;
             match op {
-                CompareOp::Eq => Ok(ScimCondition::Const(wanted)),
-                CompareOp::Ne => Ok(ScimCondition::Const(!wanted)),
+                CompareOp::Eq => Ok(has_email_if(wanted)),
+                CompareOp::Ne => Ok(has_email_if(!wanted)),
                 _ => Err(invalid("primary is compared with eq or ne")),
             }
         }
+    }
+}
+
+/// A test on the type or primary flag of a user's one email (work, primary): true of the users
+/// that have an email (not the placeholder) when `matches`, else of none.
+fn has_email_if(matches: bool) -> ScimCondition {
+    if matches {
+        ScimCondition::Present(ScimAttr::Email)
+    } else {
+        ScimCondition::Const(false)
     }
 }
 
@@ -462,6 +473,22 @@ mod tests {
     }
 
     #[test]
+    fn email_type_and_primary_tests_need_a_real_email() {
+        let has_email = ScimCondition::Present(ScimAttr::Email);
+        for text in [
+            r#"emails[type eq "work"]"#,
+            "emails[primary eq true]",
+            r#"emails.type eq "Work""#,
+            "emails.primary pr",
+        ] {
+            assert_eq!(parse(text).unwrap(), has_email, "{text}");
+        }
+        for text in [r#"emails[type eq "home"]"#, "emails[primary eq false]"] {
+            assert_eq!(parse(text).unwrap(), ScimCondition::Const(false), "{text}");
+        }
+    }
+
+    #[test]
     fn what_okta_and_entra_send_parses() {
         assert_eq!(
             parse(r#"userName eq "bjensen@example.com""#).unwrap(),
@@ -477,14 +504,14 @@ mod tests {
         assert_eq!(
             parse(r#"emails[type eq "work"].value eq "a@b.c""#).unwrap(),
             ScimCondition::And(vec![
-                ScimCondition::Const(true),
+                ScimCondition::Present(ScimAttr::Email),
                 eq(ScimAttr::Email, "a@b.c")
             ])
         );
         assert_eq!(
             parse(r#"emails[type eq "work" and value eq "a@b.c"]"#).unwrap(),
             ScimCondition::And(vec![
-                ScimCondition::Const(true),
+                ScimCondition::Present(ScimAttr::Email),
                 eq(ScimAttr::Email, "a@b.c")
             ])
         );

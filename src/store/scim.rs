@@ -236,6 +236,13 @@ impl Statement {
                     self.push(&format!("({column} IS NOT NULL AND "));
                     self.compare(*attr, *op, &attr.normalise(value));
                     self.push(")");
+                } else if *attr == ScimAttr::Email && *op != ScimOp::Ne {
+                    // The placeholder is no email: it is absent, as a NULL is above.
+                    self.push("(");
+                    self.condition(&ScimCondition::Present(ScimAttr::Email));
+                    self.push(" AND ");
+                    self.compare(*attr, *op, &attr.normalise(value));
+                    self.push(")");
                 } else {
                     self.compare(*attr, *op, &attr.normalise(value));
                 }

@@ -650,3 +650,29 @@ def test_a_group_change_that_fails_changes_nothing(scim, client):
                         "value": [{"value": users[0]}, {"value": users[1]}]}]})
     assert resp.status_code == 200, resp.text
     assert state() == (name, "e-1", {users[0], users[1]})
+
+
+def test_email_value_filters_match_real_emails_only(scim):
+    tag = uuid.uuid4().hex[:8]
+    with_email = scim.request("POST", "/Users", json=new_user(
+        f"mail-a-{tag}", f"mail-a-{tag}@example.com")).json()
+    bare = scim.request("POST", "/Users", json=new_user(f"mail-b-{tag}")).json()
+    mine = f'userName sw "mail-" and userName ew "-{tag}"'
+
+    def ids(filter_text: str) -> set[str]:
+        resp = scim.request("GET", "/Users", params={"filter": f"({mine}) and {filter_text}"})
+        assert resp.status_code == 200, (filter_text, resp.text)
+        return {u["id"] for u in resp.json()["Resources"]}
+
+    only = {with_email["id"]}
+    assert ids('emails[type eq "work"]') == only
+    assert ids("emails[primary eq true]") == only
+    assert ids('emails.type eq "work"') == only
+    assert ids("emails pr") == only
+    assert ids('emails[type eq "home"]') == set()
+    assert ids('emails.value ew ".invalid"') == set()
+    assert ids('emails.value co "scim.belfry"') == set()
+    assert ids(f'emails.value sw "{bare["id"]}"') == set()
+    assert ids('emails.value ew "example.com"') == only
+    assert ids('not (emails.value ew "example.com")') == {bare["id"]}
+    assert ids('emails.value ne "nobody@example.com"') == {with_email["id"], bare["id"]}
