@@ -20,7 +20,7 @@ use scim_v2::filter::{AttrExp, AttrPath, Filter};
 use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
-use super::patch::{self, compare, get, matches};
+use super::patch::{self, case_exact, compare, get, matches};
 use super::schemas::GROUP_SCHEMA;
 use super::users::has_control;
 use super::{Context, ScimResponse, parse_json, version};
@@ -408,7 +408,7 @@ fn values<'a>(resource: &'a Value, path: &AttrPath) -> Vec<&'a Value> {
 }
 
 /// Whether a resource matches a filter, evaluated on its JSON (RFC 7644 3.4.2.2; strings
-/// compare case-insensitively).
+/// compare as the schema's `caseExact` says: [`patch::case_exact`]).
 pub fn evaluate(resource: &Value, filter: &Filter) -> bool {
     match filter {
         Filter::Attr(AttrExp::Present(path)) => values(resource, path)
@@ -416,10 +416,11 @@ pub fn evaluate(resource: &Value, filter: &Filter) -> bool {
             .any(|v| !v.is_null() && v.as_str() != Some("")),
         Filter::Attr(AttrExp::Comparison(path, op, value)) => {
             let found = values(resource, path);
+            let exact = case_exact(&path.name, path.sub_attr.as_deref());
             if found.is_empty() {
-                compare(None, op, value)
+                compare(None, op, value, exact)
             } else {
-                found.iter().any(|v| compare(Some(v), op, value))
+                found.iter().any(|v| compare(Some(v), op, value, exact))
             }
         }
         Filter::ValuePath(path) => {
@@ -430,7 +431,7 @@ pub fn evaluate(resource: &Value, filter: &Filter) -> bool {
             };
             values(resource, &attr)
                 .iter()
-                .any(|item| matches(item, &path.filter))
+                .any(|item| matches(item, &path.filter, &path.attr.name))
         }
         Filter::Not(inner) => !evaluate(resource, inner),
         Filter::And(items) => items.as_slice().iter().all(|f| evaluate(resource, f)),
@@ -451,5 +452,9 @@ mod tests {
         assert!(yes(r#"members.value eq "u1" and displayName sw "Sa""#));
         assert!(!yes(r#"members[value eq "u3"]"#));
         assert!(!yes(r#"not (displayName pr)"#));
+        // members.value is caseExact (a UserId), displayName is not.
+        assert!(!yes(r#"members[value eq "U2"]"#));
+        assert!(!yes(r#"members.value eq "U1""#));
+        assert!(yes(r#"displayName eq "SALES" and members.value eq "u1""#));
     }
 }

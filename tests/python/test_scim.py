@@ -676,3 +676,40 @@ def test_email_value_filters_match_real_emails_only(scim):
     assert ids('emails.value ew "example.com"') == only
     assert ids('not (emails.value ew "example.com")') == {bare["id"]}
     assert ids('emails.value ne "nobody@example.com"') == {with_email["id"], bare["id"]}
+
+
+def test_filters_follow_the_published_case_exactness(scim):
+    schemas = {s["id"]: s for s in scim.request("GET", "/Schemas").json()["Resources"]}
+
+    def exact(schema: str, name: str, sub: str | None = None) -> bool:
+        attr = next(a for a in schemas[schema]["attributes"] if a["name"] == name)
+        if sub is not None:
+            attr = next(a for a in attr["subAttributes"] if a["name"] == sub)
+        return attr["caseExact"]
+
+    group_schema = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    tag = uuid.uuid4().hex[:8]
+    user = scim.request("POST", "/Users", json=new_user(f"case-{tag}",
+                                                        displayName=f"Case {tag}")).json()
+    group = scim.request("POST", "/Groups", json={"displayName": f"Team {tag}",
+                                                  "members": [{"value": user["id"]}]}).json()
+
+    def users(filter_text: str) -> list:
+        return [u["id"] for u in
+                scim.request("GET", "/Users", params={"filter": filter_text}).json()["Resources"]]
+
+    def groups(filter_text: str) -> list:
+        return [g["id"] for g in
+                scim.request("GET", "/Groups", params={"filter": filter_text}).json()["Resources"]]
+
+    assert exact(USER_SCHEMA, "displayName") is True
+    assert users(f'displayName eq "Case {tag}"') == [user["id"]]
+    assert users(f'displayName eq "CASE {tag}"') == []
+    assert exact(USER_SCHEMA, "userName") is False
+    assert users(f'userName eq "CASE-{tag}"') == [user["id"]]
+    assert exact(group_schema, "displayName") is False
+    assert groups(f'displayName eq "TEAM {tag}"') == [group["id"]]
+    assert exact(group_schema, "members", "value") is True
+    assert groups(f'members[value eq "{user["id"]}"]') == [group["id"]]
+    assert groups(f'members[value eq "{user["id"].upper()}"]') == []
+    assert groups(f'members.value eq "{user["id"].upper()}"') == []
