@@ -404,6 +404,7 @@ pub(super) fn list_response(total: i64, start: u64, resources: Vec<Value>) -> Sc
         body: Some(body.to_string()),
         etag: None,
         location: None,
+        retry_after: None,
     }
 }
 

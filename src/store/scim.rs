@@ -429,8 +429,16 @@ impl Store {
     /// The account a presented token is bound to, with the account's owner: `None` for a token
     /// that is unknown, revoked, or whose account is gone. Looked up by the token's hash.
     pub async fn scim_token_account(&self, token: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .scim_token_grant(token)
+            .await?
+            .map(|(_, account_id, owner)| (account_id, owner)))
+    }
+
+    /// [`Store::scim_token_account`] with the token's id first (what SCIM is throttled by).
+    pub async fn scim_token_grant(&self, token: &str) -> Result<Option<(String, String, String)>> {
         Ok(sqlx::query_as(
-            "SELECT t.account_id, a.aws_account_id FROM scim_tokens t
+            "SELECT t.token_id, t.account_id, a.aws_account_id FROM scim_tokens t
              JOIN accounts a ON a.account_id = t.account_id
              WHERE t.token_hash = $1 AND t.revoked_ms IS NULL",
         )

@@ -23,7 +23,8 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import PatchOp, PatchOperation, SearchRequest
 from scim2_tester import Status, check_server
 
-from support import list_all, provision, server_env, unique
+from support import (chime_client, list_all, provision, server_env, start_server,
+                     unique)
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -713,3 +714,26 @@ def test_filters_follow_the_published_case_exactness(scim):
     assert groups(f'members[value eq "{user["id"]}"]') == [group["id"]]
     assert groups(f'members[value eq "{user["id"].upper()}"]') == []
     assert groups(f'members.value eq "{user["id"].upper()}"') == []
+
+
+def test_scim_requests_are_throttled_per_token_after_authentication(bin_path, tmp_path,
+                                                                    fresh_store):
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--rate-limit", "1/h", "--burst", "3",
+                                      "--throttle-max-wait-ms", "0"])
+    try:
+        client = chime_client(server.endpoint, server.root)
+        acct = client.create_account(Name=unique("throttled"))["Account"]["AccountId"]
+        first = Scim(server, acct, create_token(server, acct)["Token"])
+        second = Scim(server, acct, create_token(server, acct)["Token"])
+        for _ in range(3):
+            assert first.request("GET", "/Users").status_code == 200
+        refused = expect_scim_error(first.request("GET", "/Users"), 429)
+        assert "retry" in refused["detail"].lower(), refused
+        assert int(first.request("GET", "/Users").headers["Retry-After"]) >= 1
+        # A request that fails authentication is a 401, whatever the buckets hold.
+        expect_scim_error(first.request("GET", "/Users", token="belfry-scim-nope"), 401)
+        # Another token has its own bucket.
+        assert second.request("GET", "/Users").status_code == 200
+    finally:
+        assert server.stop() == 0
