@@ -737,3 +737,80 @@ def test_scim_requests_are_throttled_per_token_after_authentication(bin_path, tm
         assert second.request("GET", "/Users").status_code == 200
     finally:
         assert server.stop() == 0
+
+
+def test_a_token_reaches_no_group_user_or_search_result_of_another_account(belfry, client, scim):
+    other = client.create_account(Name=unique("other"))["Account"]["AccountId"]
+    theirs = Scim(belfry, other, create_token(belfry, other)["Token"])
+    their_user = theirs.request("POST", "/Users", json=new_user(
+        "their-" + uuid.uuid4().hex, f"their-{uuid.uuid4().hex[:8]}@example.com")).json()
+    their_group = theirs.request("POST", "/Groups", json={
+        "displayName": "theirs", "members": [{"value": their_user["id"]}]}).json()
+    mine = scim.request("POST", "/Users", json=new_user("mine-" + uuid.uuid4().hex)).json()
+    my_group = scim.request("POST", "/Groups", json={
+        "displayName": "mine", "members": [{"value": mine["id"]}]}).json()
+    patch_add = {"schemas": [PATCH_OP], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": their_user["id"]}]}]}
+    # Their room under my account's URL is no group of mine.
+    for method, body in [("GET", None), ("PUT", {"displayName": "taken"}),
+                         ("PATCH", patch_add), ("DELETE", None)]:
+        expect_scim_error(scim.request(method, f"/Groups/{their_group['id']}", json=body), 404)
+    # Under their URL, my token is refused outright.
+    trespass = Scim(belfry, other, scim.token)
+    for method, path in [("GET", f"/Groups/{their_group['id']}"), ("GET", "/Groups"),
+                         ("POST", "/.search"), ("POST", "/Users/.search")]:
+        body = expect_scim_error(trespass.request(method, path, json={} if method == "POST"
+                                                  else None), 401)
+        assert their_user["id"] not in json.dumps(body)
+    # Their user is no member my group can have.
+    expect_scim_error(scim.request("PATCH", f"/Groups/{my_group['id']}", json=patch_add), 400,
+                      "invalidValue")
+    members = client.list_room_memberships(AccountId=scim.account_id, RoomId=my_group["id"])
+    assert {m["Member"]["MemberId"] for m in members["RoomMemberships"]} == {mine["id"]}
+    # A search of everything at my base finds only mine.
+    found = scim.request("POST", "/.search",
+                         json={"filter": 'userName pr or displayName eq "mine"'}).json()
+    ids = {r["id"] for r in found["Resources"]}
+    assert mine["id"] in ids and my_group["id"] in ids
+    assert not ids & {their_user["id"], their_group["id"]}
+    everything = scim.request("POST", "/.search", json={}).json()
+    assert not {r["id"] for r in everything["Resources"]} & {their_user["id"], their_group["id"]}
+    # Theirs is untouched.
+    assert [m["Member"]["MemberId"] for m in client.list_room_memberships(
+        AccountId=other, RoomId=their_group["id"])["RoomMemberships"]] == [their_user["id"]]
+
+
+def test_a_user_made_between_pages_is_seen_once_and_counted_by_the_next_walk(scim):
+    """totalResults is counted when a walk starts and kept by its pages (src/scim/paging.rs:
+    a walk counts once, not once per page); users are never seen twice."""
+    # Users list in ListUsers order, by email: each email is its userName.
+    names = sorted(f"walk-{i:02d}-{uuid.uuid4().hex[:6]}@example.com" for i in range(10))
+    for name in names:
+        assert scim.request("POST", "/Users", json=new_user(name, name)).status_code == 201
+    first = scim.request("GET", "/Users", params={"startIndex": 1, "count": 4}).json()
+    assert first["totalResults"] == 10
+    seen = [u["userName"] for u in first["Resources"]]
+    assert seen == names[:4]
+    # One user sorting after the walk's position, one before it.
+    late, early = "walk-99-late@example.com", "walk-0-early@example.com"
+    for name in [late, early]:
+        assert scim.request("POST", "/Users", json=new_user(name, name)).status_code == 201
+    start = 5
+    while True:
+        page = scim.request("GET", "/Users", params={"startIndex": start, "count": 4}).json()
+        assert page["totalResults"] == 10, page["totalResults"]
+        seen += [u["userName"] for u in page["Resources"]]
+        if page["itemsPerPage"] < 4:
+            break
+        start += page["itemsPerPage"]
+    assert len(seen) == len(set(seen)), seen
+    assert set(names) | {late} <= set(seen)
+    # The walk continued by keyset after names[3]: the one sorting before it is not on a
+    # later page (it is on page 1 of a new walk).
+    assert early not in seen
+    again = scim.request("GET", "/Users", params={"startIndex": 1, "count": 4}).json()
+    assert [u["userName"] for u in again["Resources"]][0] == early
+    assert again["totalResults"] == 12
+    # A jump to an index no page of a walk ended at counts anew.
+    jump = scim.request("GET", "/Users", params={"startIndex": 7, "count": 2}).json()
+    assert jump["totalResults"] == 12
