@@ -483,6 +483,13 @@ def test_malformed_bodies_are_scim_400s(scim, method, body, scim_type):
 
 # -- review findings ------------------------------------------------------------------------
 
+def ids_among(scim, scope: str, filter_text: str) -> set[str]:
+    """The ids of the users that match `filter_text` among those `scope` (a filter) selects."""
+    resp = scim.request("GET", "/Users", params={"filter": f"({scope}) and {filter_text}"})
+    assert resp.status_code == 200, (filter_text, resp.text)
+    return {u["id"] for u in resp.json()["Resources"]}
+
+
 def test_attribute_names_with_multibyte_characters_are_names_not_panics(scim):
     """28 two-byte characters put a byte index at a schema URI's length inside a character."""
     names = "é" * 28
@@ -566,12 +573,9 @@ def test_not_is_the_complement_even_over_absent_attributes(scim):
     with_id = scim.request("POST", "/Users", json=new_user(f"not-a-{tag}", externalId="x-1",
                                                            displayName="Shown")).json()
     bare = scim.request("POST", "/Users", json=new_user(f"not-b-{tag}")).json()
-    mine = f'userName sw "not-" and userName ew "-{tag}"'
 
     def ids(filter_text: str) -> set[str]:
-        resp = scim.request("GET", "/Users", params={"filter": f"({mine}) and {filter_text}"})
-        assert resp.status_code == 200, (filter_text, resp.text)
-        return {u["id"] for u in resp.json()["Resources"]}
+        return ids_among(scim, f'userName sw "not-" and userName ew "-{tag}"', filter_text)
 
     both = {with_id["id"], bare["id"]}
     assert ids('not (externalId eq "zzz")') == ids('externalId ne "zzz"') == both
@@ -658,12 +662,9 @@ def test_email_value_filters_match_real_emails_only(scim):
     with_email = scim.request("POST", "/Users", json=new_user(
         f"mail-a-{tag}", f"mail-a-{tag}@example.com")).json()
     bare = scim.request("POST", "/Users", json=new_user(f"mail-b-{tag}")).json()
-    mine = f'userName sw "mail-" and userName ew "-{tag}"'
 
     def ids(filter_text: str) -> set[str]:
-        resp = scim.request("GET", "/Users", params={"filter": f"({mine}) and {filter_text}"})
-        assert resp.status_code == 200, (filter_text, resp.text)
-        return {u["id"] for u in resp.json()["Resources"]}
+        return ids_among(scim, f'userName sw "mail-" and userName ew "-{tag}"', filter_text)
 
     only = {with_email["id"]}
     assert ids('emails[type eq "work"]') == only
