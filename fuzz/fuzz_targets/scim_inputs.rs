@@ -1,5 +1,5 @@
-//! What a SCIM client sends that Belfry parses before the store: a `filter`, a User or Group
-//! body, a PATCH body. Whatever the bytes, each is accepted or refused with a SCIM 400 and a
+//! What a SCIM client sends that Belfry parses before the store: a `filter`, the
+//! `attributes`/`excludedAttributes` projection lists, a User or Group body, a PATCH body. Whatever the bytes, each is accepted or refused with a SCIM 400 and a
 //! `scimType`, never a panic; a PATCH applied to a user leaves a resource that is refused or
 //! read back as a user the same way.
 #![no_main]
@@ -29,6 +29,10 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = filter::parse(&text) {
         refused(&e);
     }
+    let resource = json!({"id": "u-1", "userName": "b", "name": {"givenName": "B"}});
+    let kept = users::project_names(resource.clone(), Some(&text), Some(&text));
+    assert_eq!(kept["id"], "u-1");
+    users::project_names(resource, None, Some(&text));
     let Ok(body) = serde_json::from_slice::<Value>(data) else {
         return;
     };

@@ -11,6 +11,7 @@ use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter
 
 use super::error::ScimError;
 use super::schemas::{CHIME_USER_SCHEMA, USER_SCHEMA};
+use super::users::has_control;
 use crate::store::{ScimAttr, ScimCondition, ScimOp};
 
 /// The longest filter accepted, in bytes.
@@ -32,7 +33,7 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
             "The filter is longer than {MAX_FILTER_LEN} bytes"
         )));
     }
-    hoist_sub_attributes(text.trim())
+    hoist_sub_attributes(&space_after_not(text.trim()))
         .parse()
         .map_err(|e| invalid(format!("The filter is not valid: {e}")))
 }
@@ -114,6 +115,47 @@ fn hoist_one(text: &str) -> Option<String> {
         i += 1;
     }
     None
+}
+
+/// Writes `not(` as `not (`: RFC 7644's grammar (`"not" "(" valFilter ")"`, with an optional
+/// space) allows both, the parser only the spaced one. `not` counts only as a word of its own
+/// and outside string literals.
+fn space_after_not(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
+            match string_end(bytes, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let word_start = i == 0 || !is_name_byte(bytes[i - 1]);
+        if word_start
+            && bytes.len() >= i + 4
+            && bytes[i..i + 3].eq_ignore_ascii_case(b"not")
+            && bytes[i + 3] == b'('
+        {
+            out.push_str(&text[copied..i + 3]);
+            out.push(' ');
+            copied = i + 3;
+            i += 3;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// A byte of an attribute name or URI (`not` inside one is no operator).
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'$')
 }
 
 /// The index just past the closing quote of the string literal that opens at `start`.
@@ -227,10 +269,11 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
     let AttrExp::Comparison(_, op, value) = exp else {
         return Ok(match attr {
             Attribute::Text(text) => ScimCondition::Present(text),
-            Attribute::Emails => ScimCondition::Present(ScimAttr::Email),
-            Attribute::Active | Attribute::EmailType | Attribute::EmailPrimary => {
-                ScimCondition::Const(true)
+            // A user's one email has its type and primary, when the user has an email.
+            Attribute::Emails | Attribute::EmailType | Attribute::EmailPrimary => {
+                ScimCondition::Present(ScimAttr::Email)
             }
+            Attribute::Active => ScimCondition::Const(true),
         });
     };
     match attr {
@@ -241,6 +284,12 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
                     path_text(path)
                 )));
             };
+            if has_control(value) {
+                return Err(invalid(format!(
+                    "The value compared with {} holds a control character",
+                    path_text(path)
+                )));
+            }
             Ok(ScimCondition::Compare(text, op_of(op), value.clone()))
         }
         Attribute::Emails => Err(invalid("Compare emails.value, not emails")),
@@ -260,8 +309,8 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
             // The Chime email is the work one.
             let work = kind.eq_ignore_ascii_case("work");
             match op {
-                CompareOp::Eq => Ok(ScimCondition::Const(work)),
-                CompareOp::Ne => Ok(ScimCondition::Const(!work)),
+                CompareOp::Eq => Ok(has_email_if(work)),
+                CompareOp::Ne => Ok(has_email_if(!work)),
                 _ => Err(invalid("emails.type is compared with eq or ne")),
             }
         }
@@ -269,11 +318,21 @@ fn attr_exp(exp: &AttrExp, within: Option<Attribute>) -> Result<ScimCondition, S
             let wanted =
                 boolean(value).ok_or_else(|| invalid("primary is compared with true or false"))?;
             match op {
-                CompareOp::Eq => Ok(ScimCondition::Const(wanted)),
-                CompareOp::Ne => Ok(ScimCondition::Const(!wanted)),
+                CompareOp::Eq => Ok(has_email_if(wanted)),
+                CompareOp::Ne => Ok(has_email_if(!wanted)),
                 _ => Err(invalid("primary is compared with eq or ne")),
             }
         }
+    }
+}
+
+/// A test on the type or primary flag of a user's one email (work, primary): true of the users
+/// that have an email (not the placeholder) when `matches`, else of none.
+fn has_email_if(matches: bool) -> ScimCondition {
+    if matches {
+        ScimCondition::Present(ScimAttr::Email)
+    } else {
+        ScimCondition::Const(false)
     }
 }
 
@@ -388,6 +447,48 @@ mod tests {
     }
 
     #[test]
+    fn not_without_a_space_is_not() {
+        let spaced = parse("not (active eq false)").unwrap();
+        assert_eq!(parse("not(active eq false)").unwrap(), spaced);
+        assert_eq!(parse("NOT(active eq false)").unwrap(), spaced);
+        assert_eq!(
+            parse(r#"userName eq "not(x" and not(externalId eq "y")"#).unwrap(),
+            ScimCondition::And(vec![
+                eq(ScimAttr::UserName, "not(x"),
+                ScimCondition::Not(Box::new(eq(ScimAttr::ExternalId, "y"))),
+            ])
+        );
+    }
+
+    #[test]
+    fn control_characters_in_values_are_invalid_filters() {
+        for text in [r#"userName eq "a\u0000b""#, "externalId eq \"a\u{1}b\""] {
+            let e = parse(text).expect_err(text);
+            assert_eq!(
+                (e.status, e.scim_type),
+                (400, Some("invalidFilter")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn email_type_and_primary_tests_need_a_real_email() {
+        let has_email = ScimCondition::Present(ScimAttr::Email);
+        for text in [
+            r#"emails[type eq "work"]"#,
+            "emails[primary eq true]",
+            r#"emails.type eq "Work""#,
+            "emails.primary pr",
+        ] {
+            assert_eq!(parse(text).unwrap(), has_email, "{text}");
+        }
+        for text in [r#"emails[type eq "home"]"#, "emails[primary eq false]"] {
+            assert_eq!(parse(text).unwrap(), ScimCondition::Const(false), "{text}");
+        }
+    }
+
+    #[test]
     fn what_okta_and_entra_send_parses() {
         assert_eq!(
             parse(r#"userName eq "bjensen@example.com""#).unwrap(),
@@ -403,14 +504,14 @@ mod tests {
         assert_eq!(
             parse(r#"emails[type eq "work"].value eq "a@b.c""#).unwrap(),
             ScimCondition::And(vec![
-                ScimCondition::Const(true),
+                ScimCondition::Present(ScimAttr::Email),
                 eq(ScimAttr::Email, "a@b.c")
             ])
         );
         assert_eq!(
             parse(r#"emails[type eq "work" and value eq "a@b.c"]"#).unwrap(),
             ScimCondition::And(vec![
-                ScimCondition::Const(true),
+                ScimCondition::Present(ScimAttr::Email),
                 eq(ScimAttr::Email, "a@b.c")
             ])
         );

@@ -20,11 +20,12 @@ use scim_v2::filter::{AttrExp, AttrPath, Filter};
 use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
-use super::patch::{self, compare, get, matches};
+use super::patch::{self, case_exact, compare, get, matches};
 use super::schemas::GROUP_SCHEMA;
+use super::users::has_control;
 use super::{Context, ScimResponse, parse_json, version};
 use crate::model::MemberType;
-use crate::store::{NewMembership, Room, RoomMembership, StoreError};
+use crate::store::{Room, RoomMembership, ScimGroupChange, StoreError};
 use crate::time::iso8601_millis;
 
 /// Who the rooms SCIM creates say created them (`CreatedBy`).
@@ -106,11 +107,15 @@ fn write_of(resource: &Value) -> Result<GroupWrite, ScimError> {
         .as_object()
         .ok_or_else(|| ScimError::bad("invalidSyntax", "A Group is a JSON object"))?;
     let name = match get(object, "displayName") {
-        Some(Value::String(name)) if !name.trim().is_empty() && name.len() <= 256 => name.clone(),
+        Some(Value::String(name))
+            if !name.trim().is_empty() && name.len() <= 256 && !has_control(name) =>
+        {
+            name.clone()
+        }
         _ => {
             return Err(ScimError::bad(
                 "invalidValue",
-                "displayName is a string of 1 to 256 bytes",
+                "displayName is a string of 1 to 256 bytes without control characters",
             ));
         }
     };
@@ -123,6 +128,7 @@ fn write_of(resource: &Value) -> Result<GroupWrite, ScimError> {
                     m.as_object()
                         .and_then(|m| get(m, "value"))
                         .and_then(Value::as_str)
+                        .filter(|value| !has_control(value))
                         .map(str::to_string)
                         .ok_or_else(|| ScimError::bad("invalidValue", "each member has a value"))
                 })
@@ -132,8 +138,13 @@ fn write_of(resource: &Value) -> Result<GroupWrite, ScimError> {
     };
     let external_id = match get(object, "externalId") {
         None | Some(Value::Null) => None,
-        Some(Value::String(id)) if id.len() <= 1024 => Some(id.clone()),
-        Some(_) => return Err(ScimError::bad("invalidValue", "externalId is a string")),
+        Some(Value::String(id)) if id.len() <= 1024 && !has_control(id) => Some(id.clone()),
+        Some(_) => {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "externalId is a string of at most 1024 bytes without control characters",
+            ));
+        }
     };
     Ok(GroupWrite {
         name,
@@ -153,40 +164,31 @@ fn member_error(e: StoreError) -> ScimError {
     }
 }
 
-/// Makes the room's members `wanted`: adds those missing, removes the others.
-async fn set_members(
-    ctx: &Context<'_>,
-    room_id: &str,
+/// What makes the room's user members `wanted`: the users to add and those to remove.
+fn member_change(
     current: &[RoomMembership],
     wanted: &BTreeSet<String>,
-) -> Result<(), ScimError> {
+    change: &mut ScimGroupChange,
+) {
     let have: BTreeSet<String> = current
         .iter()
         .filter(|m| m.member.member_type == MemberType::User)
         .map(|m| m.member.member_id.clone())
         .collect();
-    let add: Vec<NewMembership> = wanted
-        .difference(&have)
-        .map(|id| NewMembership {
-            member_id: id.clone(),
-            role: None,
-        })
-        .collect();
-    if !add.is_empty() {
-        let results = ctx
-            .store
-            .create_memberships(ctx.owner, ctx.account_id, room_id, &add, CREATED_BY)
-            .await?;
-        for result in results {
-            result.map_err(member_error)?;
-        }
-    }
-    for gone in have.difference(wanted) {
-        ctx.store
-            .delete_membership(ctx.owner, ctx.account_id, room_id, gone)
-            .await?;
-    }
-    Ok(())
+    change.add = wanted.difference(&have).cloned().collect();
+    change.remove = have.difference(wanted).cloned().collect();
+}
+
+/// Writes `change` to the room, all of it or nothing (one store transaction).
+async fn write_change(
+    ctx: &Context<'_>,
+    room_id: &str,
+    change: &ScimGroupChange,
+) -> Result<(), ScimError> {
+    ctx.store
+        .scim_update_group(ctx.owner, ctx.account_id, room_id, change, CREATED_BY)
+        .await
+        .map_err(member_error)
 }
 
 /// A room of the account with what SCIM shows of it.
@@ -231,18 +233,14 @@ pub async fn create(ctx: &Context<'_>, body: &[u8]) -> Result<ScimResponse, Scim
         .create_room(ctx.owner, ctx.account_id, &write.name, CREATED_BY, None)
         .await?;
     let room_id = room.room_id.as_str();
-    let mut made = Ok(());
-    if let Some(external_id) = &write.external_id {
-        made = ctx
-            .store
-            .set_scim_room_external_id(ctx.owner, ctx.account_id, room_id, Some(external_id))
-            .await
-            .map_err(ScimError::from);
+    let mut change = ScimGroupChange {
+        external_id: write.external_id.clone().map(Some),
+        ..ScimGroupChange::default()
+    };
+    if let Some(members) = &write.members {
+        member_change(&[], members, &mut change);
     }
-    if let (Ok(()), Some(members)) = (&made, &write.members) {
-        made = set_members(ctx, room_id, &[], members).await;
-    }
-    if let Err(e) = made {
+    if let Err(e) = write_change(ctx, room_id, &change).await {
         // A group that cannot have its members is not made.
         ctx.store
             .delete_room(ctx.owner, ctx.account_id, room_id)
@@ -284,25 +282,19 @@ pub async fn replace(
         body
     };
     let write = write_of(&target)?;
-    if write.name != group.room.name {
-        ctx.store
-            .update_room(ctx.owner, ctx.account_id, room_id, Some(&write.name))
-            .await?;
-    }
-    if write.external_id != group.external_id {
-        ctx.store
-            .set_scim_room_external_id(
-                ctx.owner,
-                ctx.account_id,
-                room_id,
-                write.external_id.as_deref(),
-            )
-            .await?;
-    }
+    let mut change = ScimGroupChange {
+        name: (write.name != group.room.name).then(|| write.name.clone()),
+        external_id: (write.external_id != group.external_id).then(|| write.external_id.clone()),
+        ..ScimGroupChange::default()
+    };
     // A group without members has none (a PUT replaces the whole resource; a patched one
     // lists every member it keeps).
-    let wanted = write.members.unwrap_or_default();
-    set_members(ctx, room_id, &group.members, &wanted).await?;
+    member_change(
+        &group.members,
+        &write.members.unwrap_or_default(),
+        &mut change,
+    );
+    write_change(ctx, room_id, &change).await?;
     Ok(ScimResponse::resource(
         200,
         read(ctx, room_id).await?.render(&ctx.base),
@@ -416,7 +408,7 @@ fn values<'a>(resource: &'a Value, path: &AttrPath) -> Vec<&'a Value> {
 }
 
 /// Whether a resource matches a filter, evaluated on its JSON (RFC 7644 3.4.2.2; strings
-/// compare case-insensitively).
+/// compare as the schema's `caseExact` says: [`patch::case_exact`]).
 pub fn evaluate(resource: &Value, filter: &Filter) -> bool {
     match filter {
         Filter::Attr(AttrExp::Present(path)) => values(resource, path)
@@ -424,10 +416,11 @@ pub fn evaluate(resource: &Value, filter: &Filter) -> bool {
             .any(|v| !v.is_null() && v.as_str() != Some("")),
         Filter::Attr(AttrExp::Comparison(path, op, value)) => {
             let found = values(resource, path);
+            let exact = case_exact(&path.name, path.sub_attr.as_deref());
             if found.is_empty() {
-                compare(None, op, value)
+                compare(None, op, value, exact)
             } else {
-                found.iter().any(|v| compare(Some(v), op, value))
+                found.iter().any(|v| compare(Some(v), op, value, exact))
             }
         }
         Filter::ValuePath(path) => {
@@ -438,7 +431,7 @@ pub fn evaluate(resource: &Value, filter: &Filter) -> bool {
             };
             values(resource, &attr)
                 .iter()
-                .any(|item| matches(item, &path.filter))
+                .any(|item| matches(item, &path.filter, &path.attr.name))
         }
         Filter::Not(inner) => !evaluate(resource, inner),
         Filter::And(items) => items.as_slice().iter().all(|f| evaluate(resource, f)),
@@ -459,5 +452,9 @@ mod tests {
         assert!(yes(r#"members.value eq "u1" and displayName sw "Sa""#));
         assert!(!yes(r#"members[value eq "u3"]"#));
         assert!(!yes(r#"not (displayName pr)"#));
+        // members.value is caseExact (a UserId), displayName is not.
+        assert!(!yes(r#"members[value eq "U2"]"#));
+        assert!(!yes(r#"members.value eq "U1""#));
+        assert!(yes(r#"displayName eq "SALES" and members.value eq "u1""#));
     }
 }

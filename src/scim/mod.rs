@@ -61,6 +61,8 @@ pub struct ScimResponse {
     pub body: Option<String>,
     pub etag: Option<String>,
     pub location: Option<String>,
+    /// Seconds for a `Retry-After` header (a throttled request).
+    pub retry_after: Option<u64>,
 }
 
 impl ScimResponse {
@@ -70,6 +72,7 @@ impl ScimResponse {
             body: None,
             etag: None,
             location: None,
+            retry_after: None,
         }
     }
 
@@ -79,6 +82,7 @@ impl ScimResponse {
             body: Some(value.to_string()),
             etag: None,
             location: None,
+            retry_after: None,
         }
     }
 
@@ -91,6 +95,7 @@ impl ScimResponse {
                 .then(|| resource["meta"]["location"].as_str().map(str::to_string))
                 .flatten(),
             body: Some(resource.to_string()),
+            retry_after: None,
         }
     }
 
@@ -101,6 +106,7 @@ impl ScimResponse {
             body: Some(e.body()),
             etag: None,
             location: None,
+            retry_after: None,
         }
     }
 }
@@ -137,6 +143,30 @@ fn method_not_allowed(method: &str, path: &str) -> ScimError {
 }
 
 /// The bearer token of an `Authorization` header.
+/// What [`Scim::authenticate`] found: the token's id and the AWS account owning its account.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub token_id: String,
+    owner: String,
+}
+
+/// The account id, resource and resource id (percent-decoded) of a SCIM URL, or a 404.
+fn route(path: &str) -> Result<(String, String, Option<String>), ScimError> {
+    let rest = path.strip_prefix(ACCOUNTS).ok_or_else(|| not_found(path))?;
+    let mut segments: Vec<String> = rest
+        .trim_end_matches('/')
+        .split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    if !(2..=3).contains(&segments.len()) {
+        return Err(not_found(path));
+    }
+    let id = (segments.len() == 3).then(|| segments.pop()).flatten();
+    let resource = segments.pop().unwrap_or_default();
+    let account = segments.pop().unwrap_or_default();
+    Ok((account, resource, id))
+}
+
 fn bearer(authorization: Option<&str>) -> Option<&str> {
     let (scheme, token) = authorization?.trim().split_once(' ')?;
     let token = token.trim();
@@ -213,9 +243,34 @@ impl Scim {
         Scim::default()
     }
 
-    /// Serves one request under [`PREFIX`]; every failure is a SCIM error response.
-    pub async fn handle(&self, store: &Store, request: &ScimRequest<'_>) -> ScimResponse {
-        match self.serve(store, request).await {
+    /// Authenticates one request under [`PREFIX`] (the first step after HTTP: a path that
+    /// is no SCIM URL is a 404, then the bearer token must be one of the URL's account).
+    /// The caller throttles by the grant's token id, then [`Scim::handle`]s the request.
+    pub async fn authenticate(
+        &self,
+        store: &Store,
+        request: &ScimRequest<'_>,
+    ) -> Result<Grant, ScimError> {
+        let (account_id, _, _) = route(request.path)?;
+        let (token_id, bound, owner) = match bearer(request.authorization) {
+            Some(token) => store.scim_token_grant(token).await?,
+            None => None,
+        }
+        .ok_or_else(ScimError::unauthorized)?;
+        if bound != account_id {
+            return Err(ScimError::unauthorized());
+        }
+        Ok(Grant { token_id, owner })
+    }
+
+    /// Serves one authenticated request; every failure is a SCIM error response.
+    pub async fn handle(
+        &self,
+        store: &Store,
+        request: &ScimRequest<'_>,
+        grant: &Grant,
+    ) -> ScimResponse {
+        match self.serve(store, request, &grant.owner).await {
             Ok(response) => response,
             Err(e) => ScimResponse::error(&e),
         }
@@ -225,34 +280,18 @@ impl Scim {
         &self,
         store: &Store,
         request: &ScimRequest<'_>,
+        owner: &str,
     ) -> Result<ScimResponse, ScimError> {
         let path = request.path;
-        let rest = path.strip_prefix(ACCOUNTS).ok_or_else(|| not_found(path))?;
-        let segments: Vec<String> = rest
-            .trim_end_matches('/')
-            .split('/')
-            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
-        let (account_id, resource, id) = match segments.as_slice() {
-            [account, resource] => (account, resource.as_str(), None),
-            [account, resource, id] => (account, resource.as_str(), Some(id.as_str())),
-            _ => return Err(not_found(path)),
-        };
-        let (bound, owner) = match bearer(request.authorization) {
-            Some(token) => store.scim_token_account(token).await?,
-            None => None,
-        }
-        .ok_or_else(ScimError::unauthorized)?;
-        if &bound != account_id {
-            return Err(ScimError::unauthorized());
-        }
+        let (account_id, resource, id) = route(path)?;
+        let (account_id, resource, id) = (&account_id, resource.as_str(), id.as_deref());
         let base = match request.host {
             Some(host) => format!("http://{host}{ACCOUNTS}{account_id}"),
             None => format!("{ACCOUNTS}{account_id}"),
         };
         let ctx = Context {
             store,
-            owner: &owner,
+            owner,
             account_id,
             base,
             if_match: request.if_match,

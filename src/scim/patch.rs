@@ -234,7 +234,7 @@ fn apply_path(
             }
             let items = items.as_array_mut().expect("an array");
             let matching: Vec<usize> = (0..items.len())
-                .filter(|&i| matches(&items[i], &value_path.filter))
+                .filter(|&i| matches(&items[i], &value_path.filter, &value_path.attr.name))
                 .collect();
             match op {
                 Op::Remove => {
@@ -360,7 +360,8 @@ fn same_element(a: &Value, b: &Value) -> bool {
 }
 
 /// Whether an element of a multi-valued attribute matches a value filter.
-pub(super) fn matches(item: &Value, filter: &ValFilter) -> bool {
+/// Whether an element of the multi-valued attribute `parent` matches a value filter.
+pub(super) fn matches(item: &Value, filter: &ValFilter, parent: &str) -> bool {
     match filter {
         ValFilter::Attr(exp) => {
             let Some(item) = item.as_object() else {
@@ -368,20 +369,47 @@ pub(super) fn matches(item: &Value, filter: &ValFilter) -> bool {
             };
             match exp {
                 AttrExp::Present(path) => get(item, &path.name).is_some_and(|v| !v.is_null()),
-                AttrExp::Comparison(path, op, value) => compare(get(item, &path.name), op, value),
+                AttrExp::Comparison(path, op, value) => compare(
+                    get(item, &path.name),
+                    op,
+                    value,
+                    case_exact(parent, Some(&path.name)),
+                ),
             }
         }
-        ValFilter::Not(inner) => !matches(item, inner),
-        ValFilter::And(items) => items.as_slice().iter().all(|f| matches(item, f)),
-        ValFilter::Or(items) => items.as_slice().iter().any(|f| matches(item, f)),
+        ValFilter::Not(inner) => !matches(item, inner, parent),
+        ValFilter::And(items) => items.as_slice().iter().all(|f| matches(item, f, parent)),
+        ValFilter::Or(items) => items.as_slice().iter().any(|f| matches(item, f, parent)),
     }
 }
 
-pub(super) fn compare(actual: Option<&Value>, op: &CompareOp, expected: &CompValue) -> bool {
+/// Whether the published schemas (schemas.rs) say `caseExact: true` of the attribute `name`
+/// (or its sub-attribute `sub`): ids, externalIds, group members' values and references.
+/// Every other string compares case-insensitively.
+pub(super) fn case_exact(name: &str, sub: Option<&str>) -> bool {
+    let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    match sub {
+        None => is(name, "id") || is(name, "externalId"),
+        Some(sub) => (is(name, "members") && is(sub, "value")) || is(sub, "$ref"),
+    }
+}
+
+/// A filter comparison of `actual` (absent: `None`) with `expected`; strings compare exactly
+/// when `case_exact`, else case-insensitively.
+pub(super) fn compare(
+    actual: Option<&Value>,
+    op: &CompareOp,
+    expected: &CompValue,
+    case_exact: bool,
+) -> bool {
     let actual = actual.unwrap_or(&Value::Null);
     match (actual, expected) {
         (Value::String(a), CompValue::Str(e)) => {
-            let (a, e) = (a.to_lowercase(), e.to_lowercase());
+            let (a, e) = if case_exact {
+                (a.clone(), e.clone())
+            } else {
+                (a.to_lowercase(), e.to_lowercase())
+            };
             match op {
                 CompareOp::Eq => a == e,
                 CompareOp::Ne => a != e,

@@ -68,7 +68,11 @@ pub fn user_schema(base: &str) -> Value {
                     attribute("familyName", "string", "The family name"),
                     attribute("givenName", "string", "The given name"),
                 ]})),
-            attribute("displayName", "string", "The Chime DisplayName"),
+            // caseExact: the Chime DisplayName is kept and filtered exactly as it is (a
+            // case-insensitive filter would need a Rust-normalised key column, as emails have:
+            // SQLite's lower() is ASCII-only).
+            with(attribute("displayName", "string", "The Chime DisplayName"),
+                json!({"caseExact": true})),
             attribute("active", "boolean", "false: the Chime user is Suspended"),
             with(attribute("emails", "complex",
                 "Email addresses; the primary (else work, else first) one is the Chime \

@@ -15,6 +15,7 @@ use super::paging::Cursor;
 use super::patch::{self, get};
 use super::schemas::{CHIME_USER_SCHEMA, LIST_RESPONSE, MAX_RESULTS, USER_SCHEMA};
 use super::{Context, ScimResponse, filter, parse_json, version};
+use crate::api::validate;
 use crate::model::{License, UserType};
 use crate::store::{ScimCondition, ScimUser, ScimUserWrite};
 use crate::time::iso8601_millis;
@@ -82,12 +83,21 @@ fn version_of(resource: &Value) -> Option<String> {
     resource["meta"]["version"].as_str().map(str::to_string)
 }
 
+/// Whether `text` holds a control character (NUL, a newline, ...): no SCIM string Belfry
+/// stores has one, and PostgreSQL refuses a NUL in text outright (a 500 if it got there).
+pub(super) fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
 /// A string member (absent and `null` are `None`).
 fn text(object: &Map<String, Value>, name: &str) -> Result<Option<String>, ScimError> {
     match get(object, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.len() > MAX_TEXT => {
             Err(invalid(format!("{name} is longer than {MAX_TEXT} bytes")))
+        }
+        Some(Value::String(s)) if has_control(s) => {
+            Err(invalid(format!("{name} holds a control character")))
         }
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(invalid(format!("{name} is a string"))),
@@ -166,9 +176,10 @@ pub fn write_of(resource: &Value) -> Result<ScimUserWrite, ScimError> {
         Some(_) => return Err(invalid("emails is an array")),
     };
     if let Some(email) = &primary_email {
-        let valid = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        }) && !email.chars().any(char::is_whitespace);
+        // The Chime API's rule for PrimaryEmail (pattern and 254 characters), so that a SCIM
+        // user is one the Chime API would take; no whitespace either, as providers never send it.
+        let valid = validate::matches(validate::EMAIL_PATTERN, email)
+            && !email.chars().any(char::is_whitespace);
         if !valid {
             return Err(invalid(format!("{email:?} is not an email address")));
         }
@@ -393,6 +404,7 @@ pub(super) fn list_response(total: i64, start: u64, resources: Vec<Value>) -> Sc
         body: Some(body.to_string()),
         etag: None,
         location: None,
+        retry_after: None,
     }
 }
 
@@ -400,19 +412,34 @@ pub(super) fn list_response(total: i64, start: u64, resources: Vec<Value>) -> Sc
 /// (RFC 7644 3.4.2.5); `id` and `schemas` are always returned. Names are matched on their
 /// top-level attribute (`name.givenName` keeps `name`), case-insensitively.
 pub(super) fn project(resource: Value, ctx: &Context<'_>) -> Result<Value, ScimError> {
+    Ok(project_names(
+        resource,
+        ctx.param("attributes").as_deref(),
+        ctx.param("excludedAttributes").as_deref(),
+    ))
+}
+
+/// [`project`] on the raw `attributes` and `excludedAttributes` parameters (public for the
+/// fuzz target: any text is a list of names, never a panic).
+pub fn project_names(resource: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let Value::Object(mut object) = resource else {
-        return Ok(resource);
+        return resource;
     };
     let top = |name: &str| -> String {
         let name = name.trim();
-        let name = if name.len() > CHIME_USER_SCHEMA.len()
-            && name[..CHIME_USER_SCHEMA.len()].eq_ignore_ascii_case(CHIME_USER_SCHEMA)
-        {
+        // `get` rather than slicing: a name may hold multi-byte characters, and a byte index
+        // inside one would panic.
+        let starts_with = |uri: &str| {
+            name.get(..uri.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(uri))
+        };
+        let name = if name.len() > CHIME_USER_SCHEMA.len() && starts_with(CHIME_USER_SCHEMA) {
             CHIME_USER_SCHEMA
-        } else if name.len() > USER_SCHEMA.len() + 1
-            && name[..USER_SCHEMA.len()].eq_ignore_ascii_case(USER_SCHEMA)
+        } else if let Some(rest) = name
+            .get(USER_SCHEMA.len() + 1..)
+            .filter(|rest| !rest.is_empty() && starts_with(USER_SCHEMA))
         {
-            &name[USER_SCHEMA.len() + 1..]
+            rest
         } else {
             name
         };
@@ -424,18 +451,15 @@ pub(super) fn project(resource: Value, ctx: &Context<'_>) -> Result<Value, ScimE
         name.to_ascii_lowercase()
     };
     let always = |k: &str| k == "id" || k == "schemas";
-    if let Some(wanted) = ctx.param("attributes").filter(|a| !a.trim().is_empty()) {
+    if let Some(wanted) = attributes.filter(|a| !a.trim().is_empty()) {
         let wanted: Vec<String> = wanted.split(',').map(top).collect();
         object.retain(|k, _| always(k) || wanted.contains(&k.to_ascii_lowercase()));
     }
-    if let Some(excluded) = ctx
-        .param("excludedAttributes")
-        .filter(|a| !a.trim().is_empty())
-    {
+    if let Some(excluded) = excluded.filter(|a| !a.trim().is_empty()) {
         let excluded: Vec<String> = excluded.split(',').map(top).collect();
         object.retain(|k, _| always(k) || !excluded.contains(&k.to_ascii_lowercase()));
     }
-    Ok(Value::Object(object))
+    Value::Object(object)
 }
 
 #[cfg(test)]
@@ -470,6 +494,26 @@ mod tests {
     }
 
     #[test]
+    fn projection_names_may_hold_multibyte_characters() {
+        let user = json!({"id": "u", "schemas": [USER_SCHEMA], "userName": "a", "name": {}});
+        // 28 two-byte characters: a byte index at either schema URI's length falls inside one.
+        let names = "\u{e9}".repeat(28);
+        let kept = project_names(user.clone(), Some(&names), None);
+        assert_eq!(kept, json!({"id": "u", "schemas": [USER_SCHEMA]}));
+        let kept = project_names(user.clone(), None, Some(&format!("{names},userName")));
+        assert_eq!(
+            kept,
+            json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}})
+        );
+        let core = format!("{USER_SCHEMA}:name.givenName");
+        let kept = project_names(user, Some(&core), None);
+        assert_eq!(
+            kept,
+            json!({"id": "u", "schemas": [USER_SCHEMA], "name": {}})
+        );
+    }
+
+    #[test]
     fn bad_users_are_invalid_values() {
         for bad in [
             json!({}),
@@ -477,6 +521,11 @@ mod tests {
             json!({"userName": 3}),
             json!({"userName": "a", "active": "maybe"}),
             json!({"userName": "a", "emails": [{"value": "not an email"}]}),
+            json!({"userName": "a", "emails": [{"value": "a@b"}]}),
+            json!({"userName": "a", "emails": [{"value": format!("{}@b.c", "a".repeat(251))}]}),
+            json!({"userName": "nul\u{0}x"}),
+            json!({"userName": "a", "externalId": "e\u{1b}"}),
+            json!({"userName": "a", "name": {"givenName": "g\u{0}"}}),
             json!({"userName": "a", "emails": {"value": "a@b.c"}}),
             json!({"userName": "a", CHIME_USER_SCHEMA: {"licenseType": "Gold"}}),
             json!({"userName": "x".repeat(MAX_TEXT + 1)}),

@@ -569,7 +569,19 @@ async fn serve_scim(app: &App, request: Request) -> ScimResponse {
         if_match: text(header::IF_MATCH),
         body: &body,
     };
-    app.scim.handle(&app.store, &request).await
+    // auth -> throttle -> handler, as for the Chime API: each token has its own bucket.
+    let grant = match app.scim.authenticate(&app.store, &request).await {
+        Ok(grant) => grant,
+        Err(e) => return ScimResponse::error(&e),
+    };
+    let key = format!("scim-token:{}", grant.token_id);
+    if let Err(e) = throttle(app, &key).await {
+        let mut response =
+            ScimResponse::error(&scim::error::ScimError::new(429, None, e.message.clone()));
+        response.retry_after = e.retry_after;
+        return response;
+    }
+    app.scim.handle(&app.store, &request, &grant).await
 }
 
 /// A SCIM response on the wire.
@@ -588,7 +600,12 @@ fn scim_response(scim: ScimResponse, request_id: &str) -> Response {
     *response.status_mut() = axum::http::StatusCode::from_u16(scim.status)
         .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    for (name, value) in [(header::ETAG, scim.etag), (header::LOCATION, scim.location)] {
+    let retry_after = scim.retry_after.map(|secs| secs.to_string());
+    for (name, value) in [
+        (header::ETAG, scim.etag),
+        (header::LOCATION, scim.location),
+        (header::RETRY_AFTER, retry_after),
+    ] {
         if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
             headers.insert(name, value);
         }

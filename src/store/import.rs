@@ -330,7 +330,8 @@ fn upsert_statement(backend: Backend, rows: usize) -> String {
     sql.push_str(" ON CONFLICT (account_id, email_key) DO UPDATE SET ");
     let updates: Vec<String> = USER_ROW_COLUMNS
         .iter()
-        .filter(|c| !matches!(**c, "user_id" | "account_id" | "email_key"))
+        // A user imported again keeps its key, and when it was created.
+        .filter(|c| !matches!(**c, "user_id" | "account_id" | "email_key" | "created_ms"))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     sql.push_str(&updates.join(", "));

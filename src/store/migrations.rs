@@ -357,6 +357,33 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX users_by_license ON users (account_id, license_type, email_key)",
         ],
     },
+    Migration {
+        number: 8,
+        name: "a user's userName key is unique per account, whatever API wrote the user",
+        statements: &[
+            // Migration 6 indexed every user's userName key (its SCIM userName's, else its
+            // email's) without making it unique: only SCIM's writes checked it, so CreateUser,
+            // InviteUsers or an import could add an email equal to a SCIM user's userName.
+            // The unique index makes the store refuse that whatever writes. Its first two
+            // columns are those of the index it replaces; a lookup by userName now finds one
+            // row at most, so that index's trailing `email_key` (the listing order) is moot.
+            // A store that already holds such a pair refuses the upgrade: rename one user
+            // with the previous release first.
+            "CREATE UNIQUE INDEX users_by_user_name_key
+                ON users (account_id, (COALESCE(scim_user_name_key, email_key)))",
+            "DROP INDEX users_by_scim_user_name",
+            // When a user was created and last written, by any API (SCIM's meta.created and
+            // meta.lastModified): every user write sets them from now on. Users written
+            // before are given what is known: SCIM's own times, else when they were invited
+            // or registered (else NULL: SCIM then shows the epoch).
+            "ALTER TABLE users ADD COLUMN created_ms BIGINT",
+            "ALTER TABLE users ADD COLUMN modified_ms BIGINT",
+            "UPDATE users SET
+                created_ms = COALESCE(scim_created_ms, invited_on_ms, registered_on_ms),
+                modified_ms = COALESCE(scim_modified_ms, scim_created_ms, registered_on_ms,
+                    invited_on_ms)",
+        ],
+    },
 ];
 
 /// The schema version this release writes: the number of its last migration.

@@ -54,8 +54,8 @@ pub use rooms::{
     PostedMessage, RestoredMembership, Room, RoomMembership, RoomPage,
 };
 pub use scim::{
-    NO_EMAIL_DOMAIN, ScimAttr, ScimCondition, ScimOp, ScimToken, ScimUser, ScimUserPage,
-    ScimUserWrite, scim_token_hash,
+    NO_EMAIL_DOMAIN, ScimAttr, ScimCondition, ScimGroupChange, ScimOp, ScimToken, ScimUser,
+    ScimUserPage, ScimUserWrite, scim_token_hash,
 };
 pub use settings::{
     BucketChange, CALLING_NAME_PERIOD_MS, GlobalSettings, PhoneNumberSettings, RETENTION_GRACE_MS,

@@ -407,7 +407,7 @@ impl Store {
     }
 
     /// Fails with [`Missing::Room`] unless the room is in the account.
-    async fn room_in_tx(tx: &mut Tx, account_id: &str, room_id: &str) -> Result<()> {
+    pub(super) async fn room_in_tx(tx: &mut Tx, account_id: &str, room_id: &str) -> Result<()> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(1 AS BIGINT) FROM rooms WHERE account_id = $1 AND room_id = $2",
         )
@@ -504,7 +504,7 @@ impl Store {
         Ok(results)
     }
 
-    async fn add_member(
+    pub(super) async fn add_member(
         &self,
         tx: &mut Tx,
         account_id: &str,

@@ -9,7 +9,8 @@
 //!
 //! `userName` is unique per account case-insensitively: every user's *key*, the
 //! [`email_key`] of its SCIM `userName`, else its email key, is indexed
-//! (`users_by_scim_user_name`), and a write checks it inside the account's write lock.
+//! uniquely (`users_by_user_name_key`, migration 8, so that no Chime write makes a duplicate
+//! either), and a SCIM write checks it inside the account's write lock to answer a 409.
 //!
 //! Lists run in the ListUsers order (`email_key`, unique per account), as keyset ranges:
 //! [`Store::scim_users_page`] starts after the key of the previous page's last user. Filters
@@ -22,7 +23,7 @@ use sqlx::any::AnyRow;
 
 use super::users::{USER_COLUMNS, UserRecord, record_from_row, set_record_suspended};
 use super::{Backend, Conflict, Result, Store, StoreError, Tx, User};
-use crate::model::{License, RegistrationStatus, UserType, email_key};
+use crate::model::{License, MemberType, RegistrationStatus, UserType, email_key};
 use crate::time::now_millis;
 
 /// The domain of the placeholder PrimaryEmail a user gets when SCIM sends no email at all:
@@ -111,6 +112,12 @@ impl ScimAttr {
             ScimAttr::Email => "email_key",
             ScimAttr::DisplayName => "display_name",
         }
+    }
+
+    /// Whether the column may be NULL (a user SCIM never wrote has no externalId; a user may
+    /// have no DisplayName).
+    fn nullable(self) -> bool {
+        matches!(self, ScimAttr::ExternalId | ScimAttr::DisplayName)
     }
 
     /// A filter value as the column holds it.
@@ -220,7 +227,25 @@ impl Statement {
                 self.push(&format!("({column} IS NOT NULL AND {column} <> '')"));
             }
             ScimCondition::Compare(attr, op, value) => {
-                self.compare(*attr, *op, &attr.normalise(value));
+                // SQL compares NULL to unknown, and `NOT unknown` is unknown too: `not
+                // (externalId eq "x")` would skip every user without an externalId. A
+                // comparison on a NULL column is false instead (two-valued, as SCIM's), in a
+                // form that keeps the column's index usable (`ne` already says what NULL is).
+                if attr.nullable() && *op != ScimOp::Ne {
+                    let column = attr.column();
+                    self.push(&format!("({column} IS NOT NULL AND "));
+                    self.compare(*attr, *op, &attr.normalise(value));
+                    self.push(")");
+                } else if *attr == ScimAttr::Email && *op != ScimOp::Ne {
+                    // The placeholder is no email: it is absent, as a NULL is above.
+                    self.push("(");
+                    self.condition(&ScimCondition::Present(ScimAttr::Email));
+                    self.push(" AND ");
+                    self.compare(*attr, *op, &attr.normalise(value));
+                    self.push(")");
+                } else {
+                    self.compare(*attr, *op, &attr.normalise(value));
+                }
             }
             ScimCondition::Not(inner) => {
                 self.push("(NOT ");
@@ -309,9 +334,10 @@ impl Statement {
     }
 }
 
-/// The SCIM columns read beside [`USER_COLUMNS`].
+/// The SCIM columns read beside [`USER_COLUMNS`]; `meta.created` and `lastModified` are the
+/// user's `created_ms` and `modified_ms`, which every API's writes keep (migration 8).
 const SCIM_COLUMNS: &str = "email_key, scim_user_name, scim_external_id, scim_attributes, \
-    scim_created_ms, scim_modified_ms";
+    created_ms, modified_ms";
 
 /// A user row with its SCIM columns: the [`UserRecord`] (for writes) and the [`ScimUser`].
 fn scim_from_row(row: &AnyRow) -> Result<(UserRecord, ScimUser)> {
@@ -321,8 +347,8 @@ fn scim_from_row(row: &AnyRow) -> Result<(UserRecord, ScimUser)> {
         user_name: user_name.unwrap_or_else(|| record.user.primary_email.clone()),
         external_id: row.try_get("scim_external_id")?,
         attributes: row.try_get("scim_attributes")?,
-        created_ms: row.try_get("scim_created_ms")?,
-        modified_ms: row.try_get("scim_modified_ms")?,
+        created_ms: row.try_get("created_ms")?,
+        modified_ms: row.try_get("modified_ms")?,
         user: record.user.clone(),
     };
     Ok((record, scim))
@@ -403,8 +429,16 @@ impl Store {
     /// The account a presented token is bound to, with the account's owner: `None` for a token
     /// that is unknown, revoked, or whose account is gone. Looked up by the token's hash.
     pub async fn scim_token_account(&self, token: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .scim_token_grant(token)
+            .await?
+            .map(|(_, account_id, owner)| (account_id, owner)))
+    }
+
+    /// [`Store::scim_token_account`] with the token's id first (what SCIM is throttled by).
+    pub async fn scim_token_grant(&self, token: &str) -> Result<Option<(String, String, String)>> {
         Ok(sqlx::query_as(
-            "SELECT t.account_id, a.aws_account_id FROM scim_tokens t
+            "SELECT t.token_id, t.account_id, a.aws_account_id FROM scim_tokens t
              JOIN accounts a ON a.account_id = t.account_id
              WHERE t.token_hash = $1 AND t.revoked_ms IS NULL",
         )
@@ -672,27 +706,88 @@ impl Store {
         .await?;
         Ok(rows.into_iter().collect())
     }
+}
 
-    /// Sets (or with `None` clears) the SCIM `externalId` of a room of the account.
-    pub async fn set_scim_room_external_id(
+/// What a SCIM PUT or PATCH changes in a group (a room): all of it is written in one
+/// transaction, or none of it.
+#[derive(Debug, Default)]
+pub struct ScimGroupChange {
+    /// The room's new name, if it changes.
+    pub name: Option<String>,
+    /// The group's new externalId (`Some(None)` clears it), if it changes.
+    pub external_id: Option<Option<String>>,
+    /// Users to make members (one already a member is left as it is).
+    pub add: Vec<String>,
+    /// Members to remove (one not a member is left out).
+    pub remove: Vec<String>,
+}
+
+impl Store {
+    /// Applies `change` to the room in one write transaction: a member that is no user of the
+    /// account (a bot, an unknown id) is [`Missing::Member`](super::Missing::Member), and
+    /// nothing of the change is kept.
+    pub async fn scim_update_group(
         &self,
         owner: &str,
         account_id: &str,
         room_id: &str,
-        external_id: Option<&str>,
+        change: &ScimGroupChange,
+        invited_by: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
-        let done = sqlx::query(
-            "UPDATE rooms SET scim_external_id = $1 WHERE account_id = $2 AND room_id = $3",
-        )
-        .bind(external_id)
-        .bind(account_id)
-        .bind(room_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::no_room(account_id, room_id));
+        Self::room_in_tx(&mut tx, account_id, room_id).await?;
+        let now = now_millis();
+        if let Some(name) = &change.name {
+            sqlx::query("UPDATE rooms SET name = $1, updated_ms = $2 WHERE room_id = $3")
+                .bind(name)
+                .bind(now)
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(external_id) = &change.external_id {
+            sqlx::query("UPDATE rooms SET scim_external_id = $1 WHERE room_id = $2")
+                .bind(external_id.as_deref())
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let not_a_user = |member_id: &str| {
+            StoreError::NotFound(super::Missing::Member {
+                account_id: account_id.to_string(),
+                member_id: member_id.to_string(),
+            })
+        };
+        let mut members: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM room_memberships WHERE room_id = $1")
+                .bind(room_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        for member_id in &change.add {
+            let item = super::NewMembership {
+                member_id: member_id.clone(),
+                role: None,
+            };
+            match self
+                .add_member(&mut tx, account_id, room_id, &item, invited_by, members)
+                .await
+            {
+                Ok(added) if added.member.member_type == MemberType::User => members += 1,
+                // A bot is no SCIM member: the transaction is dropped, the insert undone.
+                Ok(_) | Err(StoreError::Rejected(super::Rejection::BotWithoutEndpoint { .. })) => {
+                    return Err(not_a_user(member_id));
+                }
+                Err(StoreError::Conflict(Conflict::Membership)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for member_id in &change.remove {
+            sqlx::query("DELETE FROM room_memberships WHERE room_id = $1 AND member_id = $2")
+                .bind(room_id)
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -749,7 +844,8 @@ async fn save_scim_columns(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE users SET scim_user_name = $1, scim_user_name_key = $2, scim_external_id = $3,
-            scim_attributes = $4, scim_created_ms = $5, scim_modified_ms = $6
+            scim_attributes = $4, scim_created_ms = $5, scim_modified_ms = $6,
+            created_ms = COALESCE(created_ms, $5), modified_ms = $6
          WHERE user_id = $7",
     )
     .bind(&write.user_name)

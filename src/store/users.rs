@@ -294,7 +294,7 @@ pub fn generate_pin() -> String {
 
 /// The columns of a user row written whole (CreateUser, InviteUsers, seeding, import), in the
 /// order [`bind_user_row`] binds them.
-pub(super) const USER_ROW_COLUMNS: [&str; 17] = [
+pub(super) const USER_ROW_COLUMNS: [&str; 19] = [
     "user_id",
     "account_id",
     "email_key",
@@ -312,9 +312,12 @@ pub(super) const USER_ROW_COLUMNS: [&str; 17] = [
     "personal_pin",
     "pre_suspend_status",
     "doc",
+    // When the row was written first and last (migration 8): an insert sets both to now.
+    "created_ms",
+    "modified_ms",
 ];
 
-/// Rows per multi-row INSERT: 17 parameters each stays under SQLite's 32,766 and PostgreSQL's
+/// Rows per multi-row INSERT: 19 parameters each stays under SQLite's 32,766 and PostgreSQL's
 /// 65,535 bound parameters.
 pub(super) const ROWS_PER_INSERT: usize = 1000;
 
@@ -343,6 +346,7 @@ fn bind_user_row<'q>(
     query: Query<'q, sqlx::Any, AnyArguments>,
     user: &User,
     pre_suspend: Option<RegistrationStatus>,
+    now: i64,
 ) -> Query<'q, sqlx::Any, AnyArguments> {
     let alexa = user.alexa.as_ref();
     query
@@ -367,6 +371,8 @@ fn bind_user_row<'q>(
         .bind(user.personal_pin.as_str())
         .bind(pre_suspend.map(RegistrationStatus::as_str))
         .bind(user.to_json_text())
+        .bind(now)
+        .bind(now)
 }
 
 /// Writes user rows, each with its pre-suspend status: [`ROWS_PER_INSERT`] rows per statement,
@@ -378,10 +384,11 @@ pub(super) async fn write_user_rows(
     rows: &[(&User, Option<RegistrationStatus>)],
     statement: fn(Backend, usize) -> String,
 ) -> Result<()> {
+    let now = now_millis();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(statement(backend, chunk.len())));
         for &(user, pre_suspend) in chunk {
-            query = bind_user_row(query, user, pre_suspend);
+            query = bind_user_row(query, user, pre_suspend, now);
         }
         query.execute(&mut *conn).await?;
     }
@@ -456,11 +463,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let license = self.lock_account(&mut tx, owner, account_id).await?;
         let now = now_millis();
-        // The emails already in the account, in one query.
+        // The emails already in the account, and the userNames SCIM gave (unique with the
+        // emails: see migration 8), in one query.
         let keys: Vec<String> = emails.iter().map(|e| email_key(e)).collect();
         let sql = format!(
-            "SELECT email_key FROM users WHERE account_id = $1 AND {}",
-            self.backend.email_key_in("$2")
+            "SELECT email_key FROM users WHERE account_id = $1 AND {}
+             UNION SELECT scim_user_name_key FROM users WHERE account_id = $1 AND {}",
+            self.backend.email_key_in("$2"),
+            self.backend.key_in("scim_user_name_key", "$2")
         );
         let mut taken: HashSet<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(account_id)
@@ -685,7 +695,9 @@ impl Store {
     }
 
     /// Deletes a user outright: SCIM's DELETE (the Chime API has no DeleteUser; DeleteAccount
-    /// removes users with their account), and tests of concurrent walks.
+    /// removes users with their account, and releases their numbers), and tests of concurrent
+    /// walks. The user's phone number goes back to the inventory in the same transaction, as
+    /// DisassociatePhoneNumberFromUser returns it: a number is never left `Assigned` to no one.
     pub async fn delete_user(&self, owner: &str, account_id: &str, user_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         self.lock_account(&mut tx, owner, account_id).await?;
@@ -697,6 +709,8 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::no_user(account_id, user_id));
         }
+        super::phone_numbers::release_numbers(&mut tx, super::phone_numbers::Holder::User(user_id))
+            .await?;
         // A user who is gone is no longer a member of any room or conversation; the
         // messages they sent stay.
         for statement in [
@@ -741,8 +755,8 @@ impl Store {
         sqlx::query(
             "UPDATE users SET primary_provisioned_number = $1, license_type = $2, user_type = $3,
                 registration_status = $4, alexa_enabled = $5, alexa_room_arn = $6,
-                personal_pin = $7, pre_suspend_status = $8, doc = $9
-             WHERE user_id = $10",
+                personal_pin = $7, pre_suspend_status = $8, doc = $9, modified_ms = $10
+             WHERE user_id = $11",
         )
         .bind(user.primary_provisioned_number.as_deref())
         .bind(user.license_type.as_str())
@@ -757,6 +771,7 @@ impl Store {
         .bind(&user.personal_pin)
         .bind(record.pre_suspend.map(RegistrationStatus::as_str))
         .bind(user.to_json_text())
+        .bind(now_millis())
         .bind(&user.user_id)
         .execute(&mut **tx)
         .await?;

@@ -23,7 +23,8 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import PatchOp, PatchOperation, SearchRequest
 from scim2_tester import Status, check_server
 
-from support import list_all, server_env, unique
+from support import (chime_client, list_all, provision, server_env, start_server,
+                     unique)
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -478,3 +479,339 @@ def test_malformed_bodies_are_scim_400s(scim, method, body, scim_type):
     # The user is as it was.
     assert scim.request("GET", f"/Users/{created['id']}").json()["userName"] == \
         created["userName"]
+
+
+# -- review findings ------------------------------------------------------------------------
+
+def ids_among(scim, scope: str, filter_text: str) -> set[str]:
+    """The ids of the users that match `filter_text` among those `scope` (a filter) selects."""
+    resp = scim.request("GET", "/Users", params={"filter": f"({scope}) and {filter_text}"})
+    assert resp.status_code == 200, (filter_text, resp.text)
+    return {u["id"] for u in resp.json()["Resources"]}
+
+
+def test_attribute_names_with_multibyte_characters_are_names_not_panics(scim):
+    """28 two-byte characters put a byte index at a schema URI's length inside a character."""
+    names = "é" * 28
+    created = scim.request("POST", "/Users", json=new_user("proj-" + uuid.uuid4().hex)).json()
+    for path in ["/Users", "/Groups", f"/Users/{created['id']}"]:
+        for param in ["attributes", "excludedAttributes"]:
+            resp = scim.request("GET", path, params={param: names})
+            assert resp.status_code == 200, (path, param, resp.text)
+    listed_users = scim.request("GET", "/Users", params={"attributes": names}).json()
+    assert {"id", "schemas"} >= set(listed_users["Resources"][0])
+    for path in ["/.search", "/Users/.search"]:
+        resp = scim.request("POST", path, json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": [names], "excludedAttributes": [names + "x"]})
+        assert resp.status_code == 200, (path, resp.text)
+        assert resp.json()["totalResults"] >= 1
+
+
+@pytest.mark.parametrize("body", [
+    {"userName": "nul\u0000x"},
+    {"userName": "ok-name", "externalId": "tab\tx"},
+    {"userName": "ok-name", "displayName": "bell\u0007"},
+    {"userName": "ok-name", "emails": [{"value": "a@b", "type": "work"}]},
+    {"userName": "ok-name", "emails": [{"value": "a" * 1020 + "@b.co", "type": "work"}]},
+])
+def test_control_characters_and_bad_emails_are_invalid_values(scim, body):
+    expect_scim_error(scim.request("POST", "/Users", json={"schemas": [USER_SCHEMA], **body}),
+                      400, "invalidValue")
+    expect_scim_error(scim.request("POST", "/Groups", json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "g\u0000"}), 400, "invalidValue")
+
+
+@pytest.mark.parametrize("filter_text", [
+    'userName eq "a\u0000b"', 'externalId eq "a\u0001b"', 'emails.value co "\u0000"',
+])
+def test_control_characters_in_filter_values_are_invalid_filters(scim, filter_text):
+    expect_scim_error(scim.request("GET", "/Users", params={"filter": filter_text}), 400,
+                      "invalidFilter")
+    expect_scim_error(scim.request("POST", "/Users/.search", json={"filter": filter_text}),
+                      400, "invalidFilter")
+
+
+def test_chime_writes_cannot_duplicate_a_scim_user_name(scim, client):
+    """A SCIM userName that looks like an email is taken for CreateUser and InviteUsers too."""
+    name = f"taken-{uuid.uuid4().hex[:8]}@example.com"
+    made = scim.request("POST", "/Users", json=new_user(name, f"other-{uuid.uuid4().hex[:8]}"
+                                                             "@example.com"))
+    assert made.status_code == 201, made.text
+    with pytest.raises(client.exceptions.ConflictException) as e:
+        client.create_user(AccountId=scim.account_id, Email=name.upper())
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    invites = client.invite_users(AccountId=scim.account_id, UserEmailList=[name])["Invites"]
+    assert [i["Status"] for i in invites] == ["Failed"]
+    found = scim.request("GET", "/Users", params={"filter": f'userName eq "{name}"'}).json()
+    assert (found["totalResults"], [u["id"] for u in found["Resources"]]) == \
+        (1, [made.json()["id"]])
+    assert name not in {u.get("PrimaryEmail") for u in listed(client, scim.account_id).values()}
+
+
+def test_a_deleted_user_s_phone_number_returns_to_the_inventory(scim, client):
+    made = scim.request("POST", "/Users", json=new_user(f"phone-{uuid.uuid4().hex[:8]}")).json()
+    number = f"+1206555{uuid.uuid4().int % 10000:04}"
+    provision(client, number)
+    client.associate_phone_number_with_user(AccountId=scim.account_id, UserId=made["id"],
+                                            E164PhoneNumber=number)
+    assert client.get_phone_number(PhoneNumberId=number)["PhoneNumber"]["Status"] == "Assigned"
+    assert scim.request("DELETE", f"/Users/{made['id']}").status_code == 204
+    after = client.get_phone_number(PhoneNumberId=number)["PhoneNumber"]
+    assert after["Status"] == "Unassigned", after
+    assert not after.get("Associations"), after
+    # It can be given to another user.
+    other = scim.request("POST", "/Users", json=new_user(f"phone-{uuid.uuid4().hex[:8]}")).json()
+    client.associate_phone_number_with_user(AccountId=scim.account_id, UserId=other["id"],
+                                            E164PhoneNumber=number)
+    assert chime_user(client, scim.account_id, other["id"])["PrimaryProvisionedNumber"] == number
+
+
+def test_not_is_the_complement_even_over_absent_attributes(scim):
+    tag = uuid.uuid4().hex[:8]
+    with_id = scim.request("POST", "/Users", json=new_user(f"not-a-{tag}", externalId="x-1",
+                                                           displayName="Shown")).json()
+    bare = scim.request("POST", "/Users", json=new_user(f"not-b-{tag}")).json()
+
+    def ids(filter_text: str) -> set[str]:
+        return ids_among(scim, f'userName sw "not-" and userName ew "-{tag}"', filter_text)
+
+    both = {with_id["id"], bare["id"]}
+    assert ids('not (externalId eq "zzz")') == ids('externalId ne "zzz"') == both
+    assert ids('not (externalId eq "x-1")') == {bare["id"]}
+    assert ids('not (displayName co "ho")') == {bare["id"]}
+    assert ids('not(externalId sw "x")') == {bare["id"]}
+    assert ids("not(active eq false)") == both
+    assert ids("NOT(active eq true)") == set()
+
+
+def test_meta_times_follow_chime_api_writes(scim, client):
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    def meta(user_id: str) -> dict:
+        return scim.request("GET", f"/Users/{user_id}").json()["meta"]
+
+    def when(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    start = datetime.now(timezone.utc) - timedelta(seconds=5)
+    chime = client.create_user(AccountId=scim.account_id,
+                               Email=f"meta-{uuid.uuid4().hex[:8]}@example.com")["User"]
+    made = meta(chime["UserId"])
+    assert when(made["created"]) >= start, made
+    assert made["lastModified"] == made["created"]
+    provisioned = scim.request("POST", "/Users", json=new_user(f"meta-{uuid.uuid4().hex}")).json()
+    for user_id in [chime["UserId"], provisioned["id"]]:
+        before = meta(user_id)
+        time.sleep(0.02)
+        client.update_user(AccountId=scim.account_id, UserId=user_id, LicenseType="Basic")
+        after = meta(user_id)
+        assert after["created"] == before["created"]
+        assert when(after["lastModified"]) > when(before["lastModified"]), (before, after)
+        assert after["version"] != before["version"]
+
+
+def test_a_group_change_that_fails_changes_nothing(scim, client):
+    acct = scim.account_id
+    users = [scim.request("POST", "/Users", json=new_user(f"grp-{uuid.uuid4().hex}")).json()["id"]
+             for _ in range(3)]
+    bot = client.create_bot(AccountId=acct, DisplayName="nobody", Domain="example.com")["Bot"]
+    name = f"atomic-{uuid.uuid4().hex[:8]}"
+    group = scim.request("POST", "/Groups", json={"displayName": name, "externalId": "e-1",
+                                                  "members": [{"value": users[0]}]}).json()
+
+    def state() -> tuple:
+        room = client.get_room(AccountId=acct, RoomId=group["id"])["Room"]
+        page = client.list_room_memberships(AccountId=acct, RoomId=group["id"])
+        ext = scim.request("GET", f"/Groups/{group['id']}").json().get("externalId")
+        return room["Name"], ext, {m["Member"]["MemberId"] for m in page["RoomMemberships"]}
+
+    before = state()
+    assert before == (name, "e-1", {users[0]})
+    for bad in [bot["BotId"], "no-such-user"]:
+        expect_scim_error(scim.request("PATCH", f"/Groups/{group['id']}", json={
+            "schemas": [PATCH_OP], "Operations": [
+                {"op": "replace", "path": "displayName", "value": name + " renamed"},
+                {"op": "replace", "path": "externalId", "value": "e-2"},
+                {"op": "add", "path": "members", "value": [{"value": users[1]}]},
+                {"op": "remove", "path": "members", "value": [{"value": users[0]}]},
+                {"op": "add", "path": "members", "value": [{"value": bad}]}]}),
+            400, "invalidValue")
+        assert state() == before
+        expect_scim_error(scim.request("PUT", f"/Groups/{group['id']}", json={
+            "displayName": name + " put", "members": [{"value": users[2]}, {"value": bad}]}),
+            400, "invalidValue")
+        assert state() == before
+    # A POST whose member is a bot makes no room.
+    rooms = {r["RoomId"] for r in client.list_rooms(AccountId=acct)["Rooms"]}
+    expect_scim_error(scim.request("POST", "/Groups", json={
+        "displayName": "with a bot", "members": [{"value": bot["BotId"]}]}), 400, "invalidValue")
+    assert {r["RoomId"] for r in client.list_rooms(AccountId=acct)["Rooms"]} == rooms
+    # Adding a member again is no change.
+    resp = scim.request("PATCH", f"/Groups/{group['id']}", json={"schemas": [PATCH_OP],
+        "Operations": [{"op": "add", "path": "members",
+                        "value": [{"value": users[0]}, {"value": users[1]}]}]})
+    assert resp.status_code == 200, resp.text
+    assert state() == (name, "e-1", {users[0], users[1]})
+
+
+def test_email_value_filters_match_real_emails_only(scim):
+    tag = uuid.uuid4().hex[:8]
+    with_email = scim.request("POST", "/Users", json=new_user(
+        f"mail-a-{tag}", f"mail-a-{tag}@example.com")).json()
+    bare = scim.request("POST", "/Users", json=new_user(f"mail-b-{tag}")).json()
+
+    def ids(filter_text: str) -> set[str]:
+        return ids_among(scim, f'userName sw "mail-" and userName ew "-{tag}"', filter_text)
+
+    only = {with_email["id"]}
+    assert ids('emails[type eq "work"]') == only
+    assert ids("emails[primary eq true]") == only
+    assert ids('emails.type eq "work"') == only
+    assert ids("emails pr") == only
+    assert ids('emails[type eq "home"]') == set()
+    assert ids('emails.value ew ".invalid"') == set()
+    assert ids('emails.value co "scim.belfry"') == set()
+    assert ids(f'emails.value sw "{bare["id"]}"') == set()
+    assert ids('emails.value ew "example.com"') == only
+    assert ids('not (emails.value ew "example.com")') == {bare["id"]}
+    assert ids('emails.value ne "nobody@example.com"') == {with_email["id"], bare["id"]}
+
+
+def test_filters_follow_the_published_case_exactness(scim):
+    schemas = {s["id"]: s for s in scim.request("GET", "/Schemas").json()["Resources"]}
+
+    def exact(schema: str, name: str, sub: str | None = None) -> bool:
+        attr = next(a for a in schemas[schema]["attributes"] if a["name"] == name)
+        if sub is not None:
+            attr = next(a for a in attr["subAttributes"] if a["name"] == sub)
+        return attr["caseExact"]
+
+    group_schema = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    tag = uuid.uuid4().hex[:8]
+    user = scim.request("POST", "/Users", json=new_user(f"case-{tag}",
+                                                        displayName=f"Case {tag}")).json()
+    group = scim.request("POST", "/Groups", json={"displayName": f"Team {tag}",
+                                                  "members": [{"value": user["id"]}]}).json()
+
+    def users(filter_text: str) -> list:
+        return [u["id"] for u in
+                scim.request("GET", "/Users", params={"filter": filter_text}).json()["Resources"]]
+
+    def groups(filter_text: str) -> list:
+        return [g["id"] for g in
+                scim.request("GET", "/Groups", params={"filter": filter_text}).json()["Resources"]]
+
+    assert exact(USER_SCHEMA, "displayName") is True
+    assert users(f'displayName eq "Case {tag}"') == [user["id"]]
+    assert users(f'displayName eq "CASE {tag}"') == []
+    assert exact(USER_SCHEMA, "userName") is False
+    assert users(f'userName eq "CASE-{tag}"') == [user["id"]]
+    assert exact(group_schema, "displayName") is False
+    assert groups(f'displayName eq "TEAM {tag}"') == [group["id"]]
+    assert exact(group_schema, "members", "value") is True
+    assert groups(f'members[value eq "{user["id"]}"]') == [group["id"]]
+    assert groups(f'members[value eq "{user["id"].upper()}"]') == []
+    assert groups(f'members.value eq "{user["id"].upper()}"') == []
+
+
+def test_scim_requests_are_throttled_per_token_after_authentication(bin_path, tmp_path,
+                                                                    fresh_store):
+    server = start_server(bin_path, tmp_path, fresh_store, demo=False,
+                          extra_args=["--rate-limit", "1/h", "--burst", "3",
+                                      "--throttle-max-wait-ms", "0"])
+    try:
+        client = chime_client(server.endpoint, server.root)
+        acct = client.create_account(Name=unique("throttled"))["Account"]["AccountId"]
+        first = Scim(server, acct, create_token(server, acct)["Token"])
+        second = Scim(server, acct, create_token(server, acct)["Token"])
+        for _ in range(3):
+            assert first.request("GET", "/Users").status_code == 200
+        refused = expect_scim_error(first.request("GET", "/Users"), 429)
+        assert "retry" in refused["detail"].lower(), refused
+        assert int(first.request("GET", "/Users").headers["Retry-After"]) >= 1
+        # A request that fails authentication is a 401, whatever the buckets hold.
+        expect_scim_error(first.request("GET", "/Users", token="belfry-scim-nope"), 401)
+        # Another token has its own bucket.
+        assert second.request("GET", "/Users").status_code == 200
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_token_reaches_no_group_user_or_search_result_of_another_account(belfry, client, scim):
+    other = client.create_account(Name=unique("other"))["Account"]["AccountId"]
+    theirs = Scim(belfry, other, create_token(belfry, other)["Token"])
+    their_user = theirs.request("POST", "/Users", json=new_user(
+        "their-" + uuid.uuid4().hex, f"their-{uuid.uuid4().hex[:8]}@example.com")).json()
+    their_group = theirs.request("POST", "/Groups", json={
+        "displayName": "theirs", "members": [{"value": their_user["id"]}]}).json()
+    mine = scim.request("POST", "/Users", json=new_user("mine-" + uuid.uuid4().hex)).json()
+    my_group = scim.request("POST", "/Groups", json={
+        "displayName": "mine", "members": [{"value": mine["id"]}]}).json()
+    patch_add = {"schemas": [PATCH_OP], "Operations": [
+        {"op": "add", "path": "members", "value": [{"value": their_user["id"]}]}]}
+    # Their room under my account's URL is no group of mine.
+    for method, body in [("GET", None), ("PUT", {"displayName": "taken"}),
+                         ("PATCH", patch_add), ("DELETE", None)]:
+        expect_scim_error(scim.request(method, f"/Groups/{their_group['id']}", json=body), 404)
+    # Under their URL, my token is refused outright.
+    trespass = Scim(belfry, other, scim.token)
+    for method, path in [("GET", f"/Groups/{their_group['id']}"), ("GET", "/Groups"),
+                         ("POST", "/.search"), ("POST", "/Users/.search")]:
+        body = expect_scim_error(trespass.request(method, path, json={} if method == "POST"
+                                                  else None), 401)
+        assert their_user["id"] not in json.dumps(body)
+    # Their user is no member my group can have.
+    expect_scim_error(scim.request("PATCH", f"/Groups/{my_group['id']}", json=patch_add), 400,
+                      "invalidValue")
+    members = client.list_room_memberships(AccountId=scim.account_id, RoomId=my_group["id"])
+    assert {m["Member"]["MemberId"] for m in members["RoomMemberships"]} == {mine["id"]}
+    # A search of everything at my base finds only mine.
+    found = scim.request("POST", "/.search",
+                         json={"filter": 'userName pr or displayName eq "mine"'}).json()
+    ids = {r["id"] for r in found["Resources"]}
+    assert mine["id"] in ids and my_group["id"] in ids
+    assert not ids & {their_user["id"], their_group["id"]}
+    everything = scim.request("POST", "/.search", json={}).json()
+    assert not {r["id"] for r in everything["Resources"]} & {their_user["id"], their_group["id"]}
+    # Theirs is untouched.
+    assert [m["Member"]["MemberId"] for m in client.list_room_memberships(
+        AccountId=other, RoomId=their_group["id"])["RoomMemberships"]] == [their_user["id"]]
+
+
+def test_a_user_made_between_pages_is_seen_once_and_counted_by_the_next_walk(scim):
+    """totalResults is counted when a walk starts and kept by its pages (src/scim/paging.rs:
+    a walk counts once, not once per page); users are never seen twice."""
+    # Users list in ListUsers order, by email: each email is its userName.
+    names = sorted(f"walk-{i:02d}-{uuid.uuid4().hex[:6]}@example.com" for i in range(10))
+    for name in names:
+        assert scim.request("POST", "/Users", json=new_user(name, name)).status_code == 201
+    first = scim.request("GET", "/Users", params={"startIndex": 1, "count": 4}).json()
+    assert first["totalResults"] == 10
+    seen = [u["userName"] for u in first["Resources"]]
+    assert seen == names[:4]
+    # One user sorting after the walk's position, one before it.
+    late, early = "walk-99-late@example.com", "walk-0-early@example.com"
+    for name in [late, early]:
+        assert scim.request("POST", "/Users", json=new_user(name, name)).status_code == 201
+    start = 5
+    while True:
+        page = scim.request("GET", "/Users", params={"startIndex": start, "count": 4}).json()
+        assert page["totalResults"] == 10, page["totalResults"]
+        seen += [u["userName"] for u in page["Resources"]]
+        if page["itemsPerPage"] < 4:
+            break
+        start += page["itemsPerPage"]
+    assert len(seen) == len(set(seen)), seen
+    assert set(names) | {late} <= set(seen)
+    # The walk continued by keyset after names[3]: the one sorting before it is not on a
+    # later page (it is on page 1 of a new walk).
+    assert early not in seen
+    again = scim.request("GET", "/Users", params={"startIndex": 1, "count": 4}).json()
+    assert [u["userName"] for u in again["Resources"]][0] == early
+    assert again["totalResults"] == 12
+    # A jump to an index no page of a walk ended at counts anew.
+    jump = scim.request("GET", "/Users", params={"startIndex": 7, "count": 2}).json()
+    assert jump["totalResults"] == 12
