@@ -232,6 +232,21 @@ mod tests {
         assert_eq!(backward, wanted[..last_page_start], "{filter:?}");
     }
 
+    /// Every user of the account (fewer than 100), in table order.
+    async fn every_row(store: &Store, account_id: &str) -> Vec<UserRow> {
+        store
+            .user_table_page(
+                OWNER,
+                account_id,
+                &UserTableFilter::default(),
+                &TablePosition::First,
+                100,
+            )
+            .await
+            .unwrap()
+            .rows
+    }
+
     #[tokio::test]
     async fn pages_forward_and_back_match_the_filtered_rows() {
         let store = Store::open(&Location::Memory).await.unwrap();
@@ -252,17 +267,7 @@ mod tests {
             .invite_users(OWNER, id, &emails[12..], UserType::SharedDevice)
             .await
             .unwrap();
-        let everyone = store
-            .user_table_page(
-                OWNER,
-                id,
-                &UserTableFilter::default(),
-                &TablePosition::First,
-                100,
-            )
-            .await
-            .unwrap()
-            .rows;
+        let everyone = every_row(&store, id).await;
         assert_eq!(everyone.len(), 23);
         let suspended: Vec<String> = everyone
             .iter()
@@ -273,17 +278,7 @@ mod tests {
             .set_suspended(OWNER, id, &suspended, true)
             .await
             .unwrap();
-        let all = store
-            .user_table_page(
-                OWNER,
-                id,
-                &UserTableFilter::default(),
-                &TablePosition::First,
-                100,
-            )
-            .await
-            .unwrap()
-            .rows;
+        let all = every_row(&store, id).await;
         let filters = [
             UserTableFilter::default(),
             UserTableFilter {
