@@ -3,6 +3,7 @@
 
     bench/scim_paging.py                  # 100,000 users, embedded SQLite
     bench/scim_paging.py --users 20000 --database-url postgres://postgres@127.0.0.1:5432/db
+                                          # (an existing, empty database: createdb it first)
 
 Generates an account with `bench/gen_users.py`, imports it with `belfry import`, makes a SCIM
 token with `belfry scim-token create`, then over HTTP (one keep-alive connection):
