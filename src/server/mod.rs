@@ -393,6 +393,29 @@ struct RequestLog {
     access_key_id: Option<String>,
 }
 
+impl RequestLog {
+    fn new(operation: &'static str, access_key_id: Option<String>) -> Self {
+        RequestLog {
+            operation,
+            access_key_id,
+        }
+    }
+
+    /// The one log line of a request, whichever part of the server answered it.
+    fn write(&self, method: &str, path: &str, status: u16, latency: Duration, request_id: &str) {
+        tracing::info!(
+            target: "belfry::request",
+            %method,
+            %path,
+            operation = self.operation,
+            status,
+            latency_us = latency.as_micros() as u64,
+            request_id = %request_id,
+            access_key_id = self.access_key_id.as_deref().unwrap_or("-"),
+        );
+    }
+}
+
 /// The one handler: every path, every method.
 async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let started = Instant::now();
@@ -414,35 +437,21 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         let response = serve_scim(&app, request).await;
         let latency = started.elapsed();
         app.metrics.request("scim", response.status, latency);
-        tracing::info!(
-            target: "belfry::request",
-            %method,
-            %path,
-            operation = "scim",
-            status = response.status,
-            latency_us = latency.as_micros() as u64,
-            request_id = %request_id,
-        );
+        RequestLog::new("scim", None).write(&method, &path, response.status, latency, &request_id);
         return scim_response(response, &request_id);
     }
     if let Some(console) = app.console.as_ref().filter(|_| console::owns(&path)) {
         let (response, access_key_id) = serve_console(&app, console, request, &request_id).await;
-        tracing::info!(
-            target: "belfry::request",
-            %method,
-            %path,
-            operation = "console",
-            status = response.status().as_u16(),
-            latency_us = started.elapsed().as_micros() as u64,
-            request_id = %request_id,
-            access_key_id = access_key_id.as_deref().unwrap_or("-"),
+        RequestLog::new("console", access_key_id).write(
+            &method,
+            &path,
+            response.status().as_u16(),
+            started.elapsed(),
+            &request_id,
         );
         return response;
     }
-    let mut log = RequestLog {
-        operation: "-",
-        access_key_id: None,
-    };
+    let mut log = RequestLog::new("-", None);
     let result = if let Err(e) = check_headers(request.headers()) {
         Err(e)
     } else if path.starts_with(admin::PREFIX) {
@@ -459,16 +468,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     if log.operation != "admin" {
         app.metrics.request(log.operation, status, latency);
     }
-    tracing::info!(
-        target: "belfry::request",
-        %method,
-        %path,
-        operation = log.operation,
-        status,
-        latency_us = latency.as_micros() as u64,
-        request_id = %request_id,
-        access_key_id = log.access_key_id.as_deref().unwrap_or("-"),
-    );
+    log.write(&method, &path, status, latency, &request_id);
     respond(result, &request_id)
 }
 
